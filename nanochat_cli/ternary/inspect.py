@@ -1,0 +1,68 @@
+"""`nanochat info`: a GGUF file's metadata and tensor table, as rich tables or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from nanochat_cli.ternary.gguf_io import read_gguf
+
+_LONG = 120  # metadata values longer than this (tokenizer JSON, vocab arrays) are summarised
+
+
+def _summarise(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > 8:
+        return f"[{len(value)} items: {', '.join(map(repr, value[:4]))}, ...]"
+    if isinstance(value, str) and len(value) > _LONG:
+        return f"<{len(value)} characters: {value[:60]!r}...>"
+    return value
+
+
+def describe_gguf(path: str | Path) -> dict[str, Any]:
+    """Metadata (long values summarised) and one record per tensor: name, type, shape, bytes, offset."""
+    f = read_gguf(path)
+    tensors = []
+    for t in f.reader.tensors:
+        tensors.append({
+            "name": t.name,
+            "type": t.tensor_type.name,
+            "shape": [int(d) for d in reversed(t.shape.tolist())],  # numpy (row-major) order
+            "n_elements": int(t.n_elements),
+            "n_bytes": int(t.n_bytes),
+            "offset": int(t.data_offset),
+        })
+    return {
+        "path": str(f.path),
+        "file_bytes": f.path.stat().st_size,
+        "metadata": {k: _summarise(v) for k, v in f.metadata.items()},
+        "ternary_matrices": f.ternary_names(),
+        "tensors": tensors,
+    }
+
+
+def print_description(desc: dict[str, Any], as_json: bool = False) -> None:
+    if as_json:
+        json.dump(desc, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    out = Console()
+    meta = Table(title=f"{desc['path']} ({desc['file_bytes'] / 2**20:.2f} MiB)", show_lines=False)
+    meta.add_column("key")
+    meta.add_column("value", overflow="fold")
+    for k, v in desc["metadata"].items():
+        meta.add_row(k, str(v))
+    out.print(meta)
+    tab = Table(title=f"{len(desc['tensors'])} tensors ({len(desc['ternary_matrices'])} ternary matrices)")
+    for col in ("name", "type", "shape", "bytes"):
+        tab.add_column(col, justify="right" if col == "bytes" else "left")
+    for t in desc["tensors"]:
+        tab.add_row(t["name"], t["type"], "x".join(map(str, t["shape"])), f"{t['n_bytes']:,}")
+    out.print(tab)
+    total = int(np.sum([t["n_bytes"] for t in desc["tensors"]])) if desc["tensors"] else 0
+    out.print(f"tensor data: {total:,} bytes")

@@ -1,0 +1,87 @@
+"""PlanarWeights: a ternary matrix as packed 2-bit codes and float32 scales in separate 128-byte aligned buffers.
+
+The kernels build whatever interleaved layout they read from this, once, at load time (nanochat_cli.kernels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.ternary.constants import BUFFER_ALIGN, TRITS_PER_BYTE
+from nanochat_cli.ternary.packing import pack_trits, unpack_trits
+from nanochat_cli.ternary.quant import check_group_size, dequantize, ternarize
+
+
+def aligned_empty(shape, dtype, align: int = BUFFER_ALIGN) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data pointer is a multiple of `align` bytes."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + align, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % align
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_copy(a: np.ndarray, align: int = BUFFER_ALIGN) -> np.ndarray:
+    """`a` itself when already C-contiguous and aligned (e.g. a memory-mapped GGUF tensor), else an aligned copy."""
+    if a.flags.c_contiguous and a.ctypes.data % align == 0:
+        return a
+    out = aligned_empty(a.shape, a.dtype, align)
+    out[...] = a
+    return out
+
+
+def is_aligned(a: np.ndarray, align: int = BUFFER_ALIGN) -> bool:
+    return a.ctypes.data % align == 0
+
+
+@dataclass(frozen=True)
+class PlanarWeights:
+    """A ternary (M, K) matrix: `packed` uint8 (M, K/4) codes and `scales` float32 ((M, K/G) or (1, 1))."""
+
+    packed: np.ndarray
+    scales: np.ndarray
+    shape: tuple[int, int]
+    group_size: int
+
+    def __post_init__(self) -> None:
+        m, k = self.shape
+        n_groups = check_group_size(k, self.group_size)
+        if self.packed.dtype != np.uint8 or self.packed.shape != (m, k // TRITS_PER_BYTE):
+            raise NanochatError(f"packed trits must be uint8 {(m, k // 4)}, got {self.packed.dtype} {self.packed.shape}")
+        want = (1, 1) if self.group_size == 0 else (m, n_groups)
+        if self.scales.dtype != np.float32 or self.scales.shape != want:
+            raise NanochatError(f"scales must be float32 {want}, got {self.scales.dtype} {self.scales.shape}")
+        if not (is_aligned(self.packed) and is_aligned(self.scales)):
+            raise NanochatError("planar buffers must be 128-byte aligned; build them with PlanarWeights.from_trits")
+
+    @classmethod
+    def from_trits(cls, trits: np.ndarray, scales: np.ndarray, group_size: int) -> PlanarWeights:
+        trits = np.asarray(trits, dtype=np.int8)
+        return cls.from_packed(pack_trits(trits), np.asarray(scales, dtype=np.float32), trits.shape, group_size)
+
+    @classmethod
+    def from_packed(cls, packed: np.ndarray, scales: np.ndarray, shape, group_size: int) -> PlanarWeights:
+        """Wrap packed codes and scales, copying only what is not already 128-byte aligned and contiguous."""
+        return cls(aligned_copy(np.asarray(packed)), aligned_copy(np.asarray(scales, dtype=np.float32)),
+                   (int(shape[0]), int(shape[1])), int(group_size))
+
+    @classmethod
+    def from_float(cls, w: np.ndarray, group_size: int) -> PlanarWeights:
+        return cls.from_trits(*ternarize(w, group_size), group_size)
+
+    @property
+    def n_groups(self) -> int:
+        return check_group_size(self.shape[1], self.group_size)
+
+    def trits(self) -> np.ndarray:
+        return unpack_trits(self.packed)
+
+    def dequantize(self) -> np.ndarray:
+        return dequantize(self.trits(), self.scales, self.group_size)
+
+    @property
+    def nbytes(self) -> int:
+        return self.packed.nbytes + self.scales.nbytes
