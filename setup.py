@@ -2,4 +2,5 @@
 
 from setuptools import setup
 
-setup(cffi_modules=[])
+# native/build.py: the ternary kernels (C, cffi API mode) -> nanochat_cli.kernels._native
+setup(cffi_modules=["native/build.py:ffibuilder"])

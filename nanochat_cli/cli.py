@@ -72,6 +72,207 @@ def quantize(
     print(report_json(report)) if json_out else print_report(report)
 
 
+# ---- data ----
+
+data_app = typer.Typer(help="Build the Rust corpus, tokenizer and token shards a recipe trains on.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("prepare")
+def data_prepare(
+    recipe: Path = typer.Argument(..., help="Recipe TOML (its data section is used), e.g. recipes/tiny.toml."),
+    set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set data.max_crates=100 (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when a corpus for this data section exists."),
+    json_out: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
+) -> None:
+    """Collect, filter, deduplicate and decontaminate Rust sources; train the BPE; write token shards."""
+    import json
+
+    from nanochat_cli.data.prepare import prepare_data, summary
+    from nanochat_cli.recipes import load_recipe
+
+    result = summary(prepare_data(load_recipe(recipe, set_), force=force))
+    if json_out:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:16} {value}")
+
+
+# ---- train ----
+
+
+@app.command()
+def train(
+    recipe: Path = typer.Argument(..., help="Recipe TOML, e.g. recipes/tiny.toml (runs `data prepare` first when needed)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set train.steps=100 (repeatable)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a run directory or one of its step_* checkpoints."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+) -> None:
+    """Train a ternary LM (Muon + Lion, WSD, validation, collapse guard, checkpoints); works under torchrun."""
+    import json
+
+    from nanochat_cli.recipes import load_recipe
+    from nanochat_cli.train.trainer import train as run_training
+
+    result = run_training(load_recipe(recipe, set_), resume=resume)
+    if result["rank"] != 0:  # under torchrun only rank 0 reports
+        return
+    if json_out:
+        print(json.dumps(result, indent=2))
+    else:
+        for key in ("run_dir", "checkpoint", "step", "loss", "val_loss", "val_bpb", "tokens_per_s", "mfu", "stopped"):
+            print(f"{key:14} {result[key]}")
+    # sys.exit, not typer.Exit: in main()'s non-standalone mode click turns Exit into a return value
+    if result["stopped"] == "collapse_guard":
+        sys.exit(3)
+    if result["stopped"] and result["stopped"].startswith("signal"):
+        sys.exit(130)
+
+
+# ---- eval ----
+
+eval_app = typer.Typer(help="Evaluate Rust code generation: compile and test completions with rustc in a sandbox.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_run(
+    ctx: typer.Context,
+    problems: str = typer.Option("rust-basic", "--problems", help="rust-basic, seed16, humaneval-rs, mbpp-rs, or a MultiPL-E JSON/JSONL file."),
+    gguf: Optional[Path] = typer.Option(None, "--model", help="A .gguf (nanochat export, or llama.cpp bitnet) run on the native engine."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="A training checkpoint directory run on the native engine."),
+    batch: int = typer.Option(4, "--batch", help="Samples decoded together by the native engine (--model/--checkpoint)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Kernel threads for the native engine (default: all cores)."),
+    server: Optional[str] = typer.Option(None, "--server", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080 (nanochat serve, llama-server)."),
+    completions: Optional[Path] = typer.Option(None, "--completions", help='JSONL of {"name", "completion"} lines generated elsewhere.'),
+    reference: bool = typer.Option(False, "--reference", help="Score the built-in reference solutions (harness self-check)."),
+    server_model: Optional[str] = typer.Option(None, "--server-model", help="Model name sent to --server (default: its first /v1/models entry)."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="NANOCHAT_API_KEY", help="Bearer key for --server."),
+    concurrency: int = typer.Option(4, "--concurrency", help="Requests in flight to --server."),
+    n_samples: int = typer.Option(1, "--n-samples", help="Completions per problem (pass@k for every reported k <= n)."),
+    temperature: float = typer.Option(0.2, "--temperature", help="Sampling temperature."),
+    top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling threshold."),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens generated per completion."),
+    seed: int = typer.Option(0, "--seed", help="Base seed; sample i uses seed + i."),
+    mode: str = typer.Option("multipl-e", "--mode", help="multipl-e (rustc edition 2015, as published) or 2021."),
+    jobs: int = typer.Option(2, "-j", "--jobs", help="Parallel rustc workers."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Recompile everything instead of reusing cached results."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the full results (versioned JSON schema) here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
+) -> None:
+    """Generate completions, compile and run them with rustc, report compile rate, pass@k and more."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from nanochat_cli.evaluate.command import eval_command
+    from nanochat_cli.evaluate.sources import GenerationParams
+
+    params = GenerationParams(n_samples=n_samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    eval_command(problems, server, completions, reference, gguf, checkpoint, server_model, api_key, concurrency, batch,
+                 threads, params, mode, jobs, not no_cache, output, json_out)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    a: Path = typer.Argument(..., help="Earlier results file (nanochat eval --output)."),
+    b: Path = typer.Argument(..., help="Later results file."),
+    json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Show what changed between two eval runs: metric deltas and problems that flipped."""
+    from nanochat_cli.evaluate.command import compare_command
+
+    compare_command(a, b, json_out)
+
+
+# ---- export / generate ----
+
+
+@app.command()
+def export(
+    checkpoint: Path = typer.Argument(..., help="A checkpoint directory (or a run directory: its newest checkpoint)."),
+    output: Path = typer.Option(..., "-o", "--output", help="The GGUF file to write (written to a temp name, then renamed)."),
+    fmt: str = typer.Option("nanochat", "--format", help="nanochat (every model; config, tokenizer, trits + scales), bitnet-tq2 or bitnet-tq1 (llama.cpp's bitnet architecture, for models that fit it)."),
+    embed_type: str = typer.Option("q6_k", "--embed-type", help="bitnet formats only: token embedding / head type, q6_k (llama.cpp's usual), f16 or f32."),
+) -> None:
+    """Export a trained checkpoint as a self-contained GGUF (the trained trits and scales, exactly)."""
+    from nanochat_cli.infer.command import export_command
+
+    export_command(checkpoint, output, fmt, embed_type)
+
+
+@app.command()
+def generate(
+    model: str = typer.Argument(..., help="A .gguf from `nanochat export` (or a llama.cpp bitnet TQ2_0/TQ1_0 GGUF), or a checkpoint directory."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="The text to continue."),
+    max_tokens: int = typer.Option(128, "--max-tokens", "-n", min=0, help="Most tokens to generate."),
+    temperature: float = typer.Option(0.8, "--temperature", "-t", min=0.0, help="0 = greedy."),
+    top_k: int = typer.Option(0, "--top-k", min=0, help="Sample from the k most likely tokens; 0 = off."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass in (0, 1]; 1 = off."),
+    min_p: float = typer.Option(0.0, "--min-p", help="Drop tokens below min_p x the top probability; 0 = off."),
+    repeat_penalty: float = typer.Option(1.0, "--repeat-penalty", help="> 1 discourages the last 64 tokens; 1 = off."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Sampling seed (reproducible output)."),
+    stop: list[str] = typer.Option([], "--stop", help="Stop before this string (repeatable)."),
+    threads: int = typer.Option(0, "--threads", min=0, help="Kernel threads; 0 = the kernels' default."),
+    ctx: int = typer.Option(0, "--ctx", min=0, help="Context (prompt + completion) in tokens; 0 = the model's max_seq_len."),
+) -> None:
+    """Generate text from a prompt, streamed to stdout; prefill and decode tokens/s go to stderr."""
+    from nanochat_cli.infer.command import generate_command
+    from nanochat_cli.infer.sampling import SamplingParams
+
+    params = SamplingParams(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
+                            repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop))
+    generate_command(model, prompt, params, threads, ctx)
+
+
+# ---- serve ----
+
+
+@app.command()
+def serve(
+    model: Optional[str] = typer.Argument(None, envvar="NANOCHAT_MODEL", show_default=False, help="A .gguf from `nanochat export`, or a checkpoint directory."),
+    host: str = typer.Option("127.0.0.1", "--host", envvar="NANOCHAT_HOST", help="Interface to listen on (loopback by default)."),
+    port: int = typer.Option(8080, "--port", envvar="NANOCHAT_PORT", help="TCP port; 0 picks a free one."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="NANOCHAT_API_KEY", help="Require 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' (all endpoints but /health)."),
+    parallel: int = typer.Option(4, "--parallel", "-np", envvar="NANOCHAT_PARALLEL", min=1, help="Slots: requests decoded together in one batch."),
+    ctx: int = typer.Option(0, "--ctx", envvar="NANOCHAT_CTX", min=0, help="Tokens per slot (prompt + completion); 0 = the model's max_seq_len."),
+    alias: Optional[str] = typer.Option(None, "--alias", envvar="NANOCHAT_MODEL_ALIAS", help="Model id in /v1/models and requests (default: the file name without extension)."),
+    max_queue: int = typer.Option(64, "--max-queue", envvar="NANOCHAT_MAX_QUEUE", min=0, help="Requests waiting for a slot; one more gets 429."),
+    max_body_bytes: int = typer.Option(1 << 20, "--max-body-bytes", envvar="NANOCHAT_MAX_BODY_BYTES", min=1024, help="Largest request body; bigger gets 413."),
+    max_messages: int = typer.Option(256, "--max-messages", envvar="NANOCHAT_MAX_MESSAGES", min=1, help="Most chat messages per request."),
+    max_tokens_limit: int = typer.Option(0, "--max-tokens-limit", envvar="NANOCHAT_MAX_TOKENS_LIMIT", min=0, help="Cap on a request's max_tokens; 0 = the slot context."),
+    prefill_chunk: int = typer.Option(256, "--prefill-chunk", envvar="NANOCHAT_PREFILL_CHUNK", min=1, help="Prompt tokens prefilled per step between decode steps."),
+    shutdown_timeout: float = typer.Option(30.0, "--shutdown-timeout", envvar="NANOCHAT_SHUTDOWN_TIMEOUT", min=0, help="On SIGTERM, seconds in-flight requests get to finish before they are cancelled."),
+    threads: int = typer.Option(0, "--threads", envvar="NANOCHAT_THREADS", min=0, help="Kernel threads; 0 = the kernels' default."),
+) -> None:
+    """Serve a model over an OpenAI-compatible HTTP API (SSE streaming, continuous batching, /metrics)."""
+    from nanochat_cli.serve import ServeConfig
+    from nanochat_cli.serve import serve as run_server
+
+    run_server(ServeConfig(model=model or "", host=host, port=port, api_key=api_key, parallel=parallel, ctx=ctx,
+                           model_alias=alias, max_queue=max_queue, max_body_bytes=max_body_bytes,
+                           max_messages=max_messages, max_tokens_limit=max_tokens_limit, prefill_chunk=prefill_chunk,
+                           shutdown_timeout=shutdown_timeout, threads=threads))
+
+
+# ---- bench-kernels ----
+
+
+@app.command("bench-kernels")
+def bench_kernels(
+    shapes: str = typer.Option("768x768,768x2048,2048x768,4096x4096,4096x11008,11008x4096", "--shapes", help="Matrix shapes MxK (M outputs, K inputs), comma-separated."),
+    threads: str = typer.Option("1,2", "--threads", help="Thread counts to time, comma-separated."),
+    batch: str = typer.Option("1,8", "--batch", help="Activation columns N (1 = GEMV), comma-separated."),
+    cold: bool = typer.Option(False, "--cold", help="Cycle through >= 1 GiB of weight copies so every product reads DRAM."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
+    kernels: Optional[str] = typer.Option(None, "--kernels", help="Only these kernels, e.g. avx512vnni,scalar or cuda-dp4a (default: all this CPU runs, and the GPU's when present)."),
+    numpy_baseline: bool = typer.Option(True, "--numpy/--no-numpy", help="Time numpy float32 x @ W.T as the baseline."),
+) -> None:
+    """Time the ternary kernels per shape x threads x batch against this machine's measured rooflines."""
+    from nanochat_cli.kernels.bench_command import bench_command
+
+    bench_command(shapes, threads, batch, cold, json_out, kernels, numpy_baseline)
+
+
 def main() -> None:
     """Console-script entry point: runs the app, turning NanochatError into one clean line."""
     try:

@@ -1,0 +1,93 @@
+"""Decontamination: drop corpus files that contain an evaluation prompt's signature and doc text.
+
+A MultiPL-E prompt is `///` doc lines + `fn name(...) -> T {`. A file is contaminated when, after
+whitespace is collapsed and comment markers are removed, it contains both the signature and the doc
+text of some prompt. Files are first narrowed by the `fn` names they define, so the check is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nanochat_cli.errors import NanochatError
+
+_FN_NAME = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT_MARKERS = re.compile(r"//[/!]?|/\*+|\*+/")
+_SPACE = re.compile(r"\s+")
+MIN_BARE_SIGNATURE = 40
+
+
+@dataclass(frozen=True)
+class EvalSignature:
+    fn_name: str
+    signature: str  # normalized `fn name(...) -> T {`
+    doc: str  # normalized doc text (may be empty)
+
+
+def _normalize(text: str) -> str:
+    return _SPACE.sub(" ", _COMMENT_MARKERS.sub(" ", text)).strip()
+
+
+def signature_of(prompt: str) -> EvalSignature | None:
+    """Split a prompt into doc text and signature; None when it holds no `fn`."""
+    lines = prompt.rstrip().splitlines()
+    fn_at = next((i for i in range(len(lines) - 1, -1, -1) if _FN_NAME.search(lines[i])), None)
+    if fn_at is None:
+        return None
+    doc = "\n".join(line for line in lines[:fn_at] if line.lstrip().startswith("//"))
+    sig = "\n".join(lines[fn_at:])
+    return EvalSignature(_FN_NAME.search(lines[fn_at]).group(1), _normalize(sig), _normalize(doc))
+
+
+def _multipl_e_dir() -> Path:
+    env = os.environ.get("NANOCHAT_MULTIPLE_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "multipl-e"
+
+
+def _prompts_from_files() -> list[str]:
+    """MultiPL-E prompts read straight from the benchmark files (used until the evaluate package provides them)."""
+    d = _multipl_e_dir()
+    prompts: list[str] = []
+    for f in sorted(d.glob("*.json")):
+        prompts += [p["prompt"] for p in json.loads(f.read_text(encoding="utf-8"))]
+    for f in sorted(d.glob("*.jsonl")):
+        prompts += [json.loads(line)["prompt"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return prompts
+
+
+def evaluation_prompts() -> list[str]:
+    """Every evaluation prompt the project uses (from nanochat_cli.evaluate when present)."""
+    try:
+        from nanochat_cli.evaluate.problems import eval_prompts_for_decontamination
+
+        prompts = eval_prompts_for_decontamination()
+    except (ImportError, OSError, NanochatError):  # evaluate package absent or its sets unreadable
+        return _prompts_from_files()
+    return [p if isinstance(p, str) else p.prompt for p in prompts]
+
+
+class Decontaminator:
+    """Holds the evaluation signatures indexed by fn name; `is_contaminated(text)` checks one file."""
+
+    def __init__(self, prompts: list[str]):
+        self.by_name: dict[str, list[EvalSignature]] = {}
+        for p in prompts:
+            s = signature_of(p)
+            # a prompt without doc text is matched on its signature alone, so short generic ones
+            # (`fn new() -> Self {`) would drop innocent files: those are skipped
+            if s is not None and (s.doc or len(s.signature) >= MIN_BARE_SIGNATURE):
+                self.by_name.setdefault(s.fn_name, []).append(s)
+        self.count = sum(len(v) for v in self.by_name.values())
+
+    def is_contaminated(self, text: str) -> bool:
+        names = set(_FN_NAME.findall(text)) & self.by_name.keys()
+        if not names:
+            return False
+        norm = _normalize(text)
+        return any(s.signature in norm and s.doc in norm for n in names for s in self.by_name[n])

@@ -1,0 +1,104 @@
+"""Find Rust crates in the recipe's sources: directories, ~/.cargo/registry/src, rustup's rust-src, Debian.
+
+`collect_crates(data_section, cache)` returns `CrateDir`s; `rust_files(crate)` lists a crate's .rs files
+(vendored and build-output directories skipped). The crate is the unit of the train/val split.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from nanochat_cli.data import debian
+from nanochat_cli.errors import NanochatError
+
+_VERSION_SUFFIX = re.compile(r"-\d+(\.\d+)*([-+.][0-9A-Za-z.+-]*)?$")
+SKIP_DIRS = {"target", "vendor", "vendored", "third_party", "third-party", ".git", "node_modules"}
+
+
+@dataclass(frozen=True)
+class CrateDir:
+    source: str  # the recipe source it came from ("debian", "cargo", "rust-src" or the directory)
+    name: str  # crate name without version: versions of one crate never straddle the split
+    path: Path
+
+
+def crate_name(dirname: str) -> str:
+    """`serde-1.0.152` -> `serde`; a name without a version stays as it is."""
+    return _VERSION_SUFFIX.sub("", dirname)
+
+
+def no_sources_message(tried: list[str]) -> str:
+    return (
+        f"no Rust sources found (tried: {', '.join(tried) or 'nothing'}). Get some with one of: "
+        "`apt-get update` then keep \"debian\" in data.sources (librust-*-dev packages, no root install needed); "
+        "`cargo fetch` in any Rust project and add \"cargo\" (reads ~/.cargo/registry/src); "
+        "`rustup component add rust-src` and add \"rust-src\"; or add a directory of .rs files to data.sources"
+    )
+
+
+def _directory_crates(root: Path) -> list[CrateDir]:
+    if (root / "Cargo.toml").exists():
+        return [CrateDir(str(root), crate_name(root.resolve().name), root)]
+    crates = [CrateDir(str(root), crate_name(d.name), d) for d in sorted(root.iterdir()) if d.is_dir() and d.name not in SKIP_DIRS]
+    if any(f.suffix == ".rs" for f in root.iterdir() if f.is_file()):
+        # loose files at the top level form one more crate named after the directory
+        crates.append(CrateDir(str(root), crate_name(root.resolve().name) + "/", root))
+    return crates
+
+
+def _cargo_crates(max_crates: int) -> list[CrateDir]:
+    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    src = home / "registry" / "src"
+    if not src.is_dir():
+        return []
+    dirs = sorted(d for index in src.iterdir() if index.is_dir() for d in index.iterdir() if d.is_dir())
+    return [CrateDir("cargo", crate_name(d.name), d) for d in dirs[:max_crates]]
+
+
+def _rust_src_crates() -> list[CrateDir]:
+    try:
+        sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    lib = Path(sysroot) / "lib" / "rustlib" / "src" / "rust" / "library"
+    if not lib.is_dir():
+        return []
+    return [CrateDir("rust-src", d.name, d) for d in sorted(lib.iterdir()) if d.is_dir()]
+
+
+def collect_crates(data, cache: Path, progress=None) -> list[CrateDir]:
+    """All crates of all sources in the recipe's data section. None at all -> NanochatError with how-tos."""
+    crates: list[CrateDir] = []
+    for source in data.sources:
+        if source == "debian":
+            pkgs = debian.choose_packages(data.max_crates, data.max_package_kb, data.seed, data.debian_packages)
+            dirs = debian.fetch_crates(pkgs, cache, progress)
+            crates += [CrateDir("debian", crate_name(d.name), d) for d in dirs]
+        elif source == "cargo":
+            crates += _cargo_crates(data.max_crates)
+        elif source == "rust-src":
+            crates += _rust_src_crates()
+        else:
+            root = Path(source).expanduser()
+            if not root.is_dir():
+                raise NanochatError(
+                    f"data source {source!r} is not a directory nor one of debian, cargo, rust-src; "
+                    "fix data.sources in the recipe"
+                )
+            crates += _directory_crates(root)
+    return crates
+
+
+def rust_files(crate: CrateDir) -> list[Path]:
+    """The crate's .rs files in a stable order, skipping vendored and build-output directories."""
+    if crate.name.endswith("/"):  # loose top-level files only
+        return sorted(p for p in crate.path.iterdir() if p.is_file() and p.suffix == ".rs")
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(crate.path):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".rs")]
+    return out

@@ -1,0 +1,47 @@
+"""Rust code-generation evaluation: problems, rustc sandbox, pass@k, tree-sitter metrics, reports.
+
+Run `nanochat eval --help`. Public names:
+- problems: `Problem`, `load_problem_set`, `cut_at_stop_tokens`, `assemble_program`,
+  `eval_prompts_for_decontamination`
+- sandbox: `RustSandbox`, `SandboxLimits`, `SandboxResult`
+- metrics: `pass_at_k`, `rust_ast_metrics`
+- generation sources: `ServerSource`, `CompletionsFileSource`, `GenerationParams`, and
+  `engine_source.EngineSource` (a GGUF / checkpoint on the native engine; imported on demand)
+- runs and reports: `EvalConfig`, `run_eval`, `write_results`, `load_results`, `compare_results`
+"""
+
+from nanochat_cli.evaluate.ast_metrics import AstMetrics, rust_ast_metrics
+from nanochat_cli.evaluate.metrics import pass_at_k
+from nanochat_cli.evaluate.problems import (
+    Problem,
+    assemble_program,
+    cut_at_stop_tokens,
+    eval_prompts_for_decontamination,
+    load_problem_set,
+)
+from nanochat_cli.evaluate.report import compare_results, load_results, write_results
+from nanochat_cli.evaluate.runner import EvalConfig, run_eval
+from nanochat_cli.evaluate.sandbox import RustSandbox, SandboxLimits, SandboxResult
+from nanochat_cli.evaluate.sources import CompletionsFileSource, GenerationParams, ServerSource
+
+__all__ = [
+    "AstMetrics",
+    "CompletionsFileSource",
+    "EvalConfig",
+    "GenerationParams",
+    "Problem",
+    "RustSandbox",
+    "SandboxLimits",
+    "SandboxResult",
+    "ServerSource",
+    "assemble_program",
+    "compare_results",
+    "cut_at_stop_tokens",
+    "eval_prompts_for_decontamination",
+    "load_problem_set",
+    "load_results",
+    "pass_at_k",
+    "run_eval",
+    "rust_ast_metrics",
+    "write_results",
+]

@@ -1,0 +1,132 @@
+"""One evaluation run: problems -> completions -> rustc sandbox -> metrics -> results dict.
+
+`run_eval(EvalConfig(...), source)` is what `nanochat eval` calls; the results dict follows the schema
+in report.py (write it with `write_results`, print it with `print_summary`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from dataclasses import asdict, dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from nanochat_cli import __version__
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.evaluate.ast_metrics import rust_ast_metrics
+from nanochat_cli.evaluate.metrics import error_code_histogram, ks_for, mean_pass_at_k, pass_at_k, rate
+from nanochat_cli.evaluate.problems import (
+    Problem,
+    assemble_program,
+    cut_at_stop_tokens,
+    describe_problem_set,
+    load_problem_set,
+)
+from nanochat_cli.evaluate.report import SCHEMA_VERSION
+from nanochat_cli.evaluate.sandbox import STATUSES, RustSandbox, SandboxLimits
+from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, GenerationParams
+
+# Numeric AST metrics averaged over samples in the summary.
+_AST_MEANS = ("parse_errors", "functions", "cyclomatic", "max_nesting", "unsafe_blocks", "unwrap_calls",
+              "expect_calls", "panic_macros", "lines")
+
+
+@dataclass
+class EvalConfig:
+    """Settings of one `nanochat eval` run (recorded under "config" in results files)."""
+
+    problems: str = "rust-basic"  # built-in set name, MultiPL-E set name or file path
+    mode: str = "multipl-e"  # "multipl-e" (edition 2015, as published) or "2021"
+    params: GenerationParams = field(default_factory=GenerationParams)
+    jobs: int = 2  # parallel rustc workers
+    cache: bool = True  # reuse sandbox results by program hash
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+
+
+def item_source(problem: Problem, completion: str) -> str:
+    """The completed item without the test harness (for AST metrics): prompt + cut completion + `}`."""
+    body = problem.preamble + problem.prompt + cut_at_stop_tokens(completion, problem.stop_tokens)
+    closing = problem.tests.lstrip("\n")
+    return body + ("\n}\n" if closing.startswith("}") else "\n")
+
+
+def run_eval(config: EvalConfig, source: CompletionSource, console: Console | None = None) -> dict:
+    """Generate, compile/run and score; returns the results dict (schema in report.py)."""
+    console = console or Console(stderr=True)
+    if config.params.n_samples < 1:
+        raise NanochatError("--n-samples must be at least 1")
+    problems = load_problem_set(config.problems)
+    info = describe_problem_set(config.problems, problems)
+    sandbox = RustSandbox(mode=config.mode, limits=config.limits, jobs=config.jobs,  # type: ignore[arg-type]
+                          cache="default" if config.cache else None)
+    n = config.params.n_samples
+
+    console.print(f"[bold]eval[/] {info.name}: {len(problems)} problems x {n} sample(s), mode {config.mode}, "
+                  f"-j {config.jobs}, isolation {sandbox.isolation}")
+    requests = [CompletionRequest(p.name, p.prompt, p.stop_tokens) for p in problems]
+    with console.status("generating completions"):
+        gen = source.complete(requests, config.params)
+    if len(gen.completions) != len(problems) or any(len(c) != n for c in gen.completions):
+        raise NanochatError("the completion source returned the wrong number of completions")
+
+    flat = [(pi, si) for pi in range(len(problems)) for si in range(n)]
+    programs = [(assemble_program(problems[pi], gen.completions[pi][si]), problems[pi].kind) for pi, si in flat]
+    with Progress(TextColumn("rustc"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("rustc", total=len(programs))
+        outcomes = sandbox.run_many(programs, progress=lambda i, r: bar.advance(task))
+
+    records = []
+    for pi, p in enumerate(problems):
+        samples = []
+        for si in range(n):
+            r = outcomes[pi * n + si]
+            completion = gen.completions[pi][si]
+            ntok = gen.token_counts[pi][si] if gen.token_counts else None
+            samples.append({
+                "index": si, "completion": completion, "status": r.status, "compiled": r.compiled,
+                "passed": r.status == "OK", "first_error": r.first_error, "error_codes": r.error_codes,
+                "exit_code": r.exit_code, "compile_s": round(r.compile_s, 4), "run_s": round(r.run_s, 4),
+                "cached": r.cached, "tokens": ntok, "ast": rust_ast_metrics(item_source(p, completion)).to_dict(),
+            })
+        c_pass = sum(s["passed"] for s in samples)
+        records.append({
+            "name": p.name, "kind": p.kind, "n": n, "compiled": sum(s["compiled"] for s in samples),
+            "passed": c_pass, "pass_at_k": {str(k): pass_at_k(n, c_pass, k) for k in ks_for(n)}, "samples": samples,
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "nanochat_version": __version__,
+        "host": {"machine": platform.machine(), "python": platform.python_version()},
+        "config": {"problems": config.problems, "mode": config.mode, "jobs": config.jobs, "cache": config.cache,
+                   **asdict(config.params)},
+        "source": source.identity(),
+        "problem_set": asdict(info),
+        "sandbox": sandbox.describe(),
+        "summary": summarize(records, gen.tokens, gen.seconds),
+        "problems": records,
+    }
+
+
+def summarize(records: list[dict], tokens: int | None, seconds: float) -> dict:
+    samples = [s for rec in records for s in rec["samples"]]
+    n = records[0]["n"] if records else 0
+    counts = [(rec["n"], rec["passed"]) for rec in records]
+    statuses = {st: sum(s["status"] == st for s in samples) for st in STATUSES}
+    return {
+        "problems": len(records),
+        "samples": len(samples),
+        "compile_rate": rate(s["compiled"] for s in samples),
+        "pass_rate": rate(s["passed"] for s in samples),
+        "pass_at_k": {str(k): mean_pass_at_k(counts, k) for k in ks_for(n)} if n else {},
+        "status_counts": statuses,
+        "error_codes": error_code_histogram(s["error_codes"] for s in samples),
+        "ast_means": {k: (sum(s["ast"][k] for s in samples) / len(samples) if samples else 0.0) for k in _AST_MEANS},
+        "samples_with_parse_errors": sum(s["ast"]["parse_errors"] > 0 for s in samples),
+        "generation": {"tokens": tokens, "seconds": round(seconds, 3),
+                       "tokens_per_s": (tokens / seconds) if tokens and seconds > 0 else None},
+    }
+

@@ -1,0 +1,204 @@
+"""Where completions come from for `nanochat eval`: an OpenAI-compatible server or a JSONL file.
+
+A source implements `CompletionSource`: `complete(requests, params) -> Generation` returns, for each
+request (a problem's name, prompt and stop tokens), `params.n_samples` raw completions (the text after
+the prompt), plus the generated token count and wall time for tokens/s.
+
+- `ServerSource(url)`: POST /v1/completions on any OpenAI-compatible server (`nanochat serve`,
+  llama.cpp's llama-server, vLLM, ...), one request per sample (seed + sample index, so samples differ
+  at temperature > 0 and a run is reproducible), `concurrency` requests in flight.
+- `CompletionsFileSource(path)`: completions made elsewhere. JSONL, one object per line:
+  `{"name": "<problem name>", "completion": "<text after the prompt>"}`; several lines with the same
+  name are several samples of that problem, in file order.
+The local-model source (a GGUF file or checkpoint dir on nanochat's native engine) is `EngineSource`
+in engine_source.py, kept apart so these two need neither torch nor the kernels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from nanochat_cli.errors import NanochatError
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Sampling settings sent to the model (recorded in results files)."""
+
+    n_samples: int = 1
+    temperature: float = 0.2  # MultiPL-E's usual setting for pass@1 with sampling
+    top_p: float = 0.95
+    max_tokens: int = 512
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    name: str
+    prompt: str
+    stop: tuple[str, ...] = ("\n}",)
+
+
+@dataclass
+class Generation:
+    """Completions per request (`n_samples` each), generated tokens (None if unknown) and seconds."""
+
+    completions: list[list[str]]
+    tokens: int | None = None
+    seconds: float = 0.0
+    token_counts: list[list[int | None]] = field(default_factory=list)
+
+
+class CompletionSource(Protocol):
+    def identity(self) -> dict:
+        """What produced the completions (kind, url/model/path, file hash), recorded in results."""
+        ...
+
+    def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation: ...
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---- completions file ----
+
+
+class CompletionsFileSource:
+    """Completions generated elsewhere, read from a JSONL file of {"name", "completion"} objects."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser()
+        if not self.path.is_file():
+            raise NanochatError(f"completions file {self.path} not found; give a JSONL file of "
+                                '{"name": ..., "completion": ...} lines')
+        self.by_name: dict[str, list[str]] = {}
+        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise NanochatError(f"{self.path}:{i}: not valid JSON ({e})") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("name"), str) or not isinstance(rec.get("completion"), str):
+                raise NanochatError(f'{self.path}:{i}: each line needs "name" and "completion" strings')
+            self.by_name.setdefault(rec["name"], []).append(rec["completion"])
+
+    def identity(self) -> dict:
+        return {"kind": "completions", "path": str(self.path.resolve()), "file_sha256": file_sha256(self.path)}
+
+    def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
+        wanted = {r.name for r in requests}
+        unknown = sorted(set(self.by_name) - wanted)
+        if unknown:
+            raise NanochatError(f"{self.path}: completions for problems not in the set: {', '.join(unknown[:5])}"
+                                f"{' ...' if len(unknown) > 5 else ''}; check --problems")
+        missing = [r.name for r in requests if len(self.by_name.get(r.name, [])) < params.n_samples]
+        if missing:
+            raise NanochatError(f"{self.path}: fewer than {params.n_samples} completion(s) for "
+                                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; "
+                                "lower --n-samples or add completions")
+        return Generation([self.by_name[r.name][: params.n_samples] for r in requests])
+
+
+# ---- OpenAI-compatible server ----
+
+
+class ServerSource:
+    """Completions from an OpenAI-compatible /v1/completions endpoint, with `concurrency` requests in flight."""
+
+    def __init__(self, url: str, model: str | None = None, api_key: str | None = None,
+                 concurrency: int = 4, timeout_s: float = 600.0, retries: int = 2):
+        url = url.rstrip("/")
+        url = url.removesuffix("/v1")
+        if not url.startswith(("http://", "https://")):
+            raise NanochatError(f"--server {url!r} is not an http(s) URL; e.g. http://127.0.0.1:8080")
+        if concurrency < 1:
+            raise NanochatError("--concurrency must be at least 1")
+        self.url, self.model, self.api_key = url, model, api_key
+        self.concurrency, self.timeout_s, self.retries = concurrency, timeout_s, retries
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def identity(self) -> dict:
+        return {"kind": "server", "url": self.url, "model": self.model}
+
+    def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
+        return asyncio.run(self._complete(requests, params))
+
+    async def _complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
+        import httpx
+
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(base_url=self.url, headers=self._headers(), timeout=self.timeout_s,
+                                     limits=limits) as client:
+            if self.model is None:
+                self.model = await self._first_model(client)
+            sem = asyncio.Semaphore(self.concurrency)
+            t0 = time.perf_counter()
+            jobs = [self._one(client, sem, r, params, i) for r in requests for i in range(params.n_samples)]
+            outs = await asyncio.gather(*jobs)
+            seconds = time.perf_counter() - t0
+        completions = [[outs[ri * params.n_samples + i][0] for i in range(params.n_samples)] for ri in range(len(requests))]
+        counts = [[outs[ri * params.n_samples + i][1] for i in range(params.n_samples)] for ri in range(len(requests))]
+        known = [c for row in counts for c in row]
+        tokens = sum(known) if known and all(c is not None for c in known) else None  # type: ignore[arg-type]
+        return Generation(completions, tokens, seconds, counts)
+
+    async def _first_model(self, client) -> str:
+        import httpx
+
+        try:
+            r = await client.get("/v1/models")
+            if r.status_code == 200:
+                data = r.json().get("data") or []
+                if data and isinstance(data[0], dict) and data[0].get("id"):
+                    return str(data[0]["id"])
+        except (httpx.HTTPError, ValueError):
+            pass  # the completion request reports a dead server clearly
+        return "default"
+
+    async def _one(self, client, sem: asyncio.Semaphore, req: CompletionRequest, params: GenerationParams,
+                   sample: int) -> tuple[str, int | None]:
+        import httpx
+
+        body = {"model": self.model, "prompt": req.prompt, "max_tokens": params.max_tokens,
+                "temperature": params.temperature, "top_p": params.top_p, "n": 1,
+                "stop": list(req.stop)[:4], "seed": params.seed + sample}
+        async with sem:
+            for attempt in range(self.retries + 1):
+                try:
+                    r = await client.post("/v1/completions", json=body)
+                except httpx.HTTPError as e:
+                    if attempt < self.retries:
+                        await asyncio.sleep(0.5 * (attempt + 1))
+                        continue
+                    raise NanochatError(f"cannot reach {self.url}/v1/completions ({type(e).__name__}: {e}); "
+                                        "start the server (nanochat serve) or check --server") from None
+                if r.status_code >= 500 and attempt < self.retries:
+                    await asyncio.sleep(0.5 * (attempt + 1))
+                    continue
+                if r.status_code != 200:
+                    raise NanochatError(f"{self.url}/v1/completions answered {r.status_code}: {r.text[:200]}; "
+                                        "check --server, --api-key and the model name")
+                try:
+                    data = r.json()
+                    text = data["choices"][0]["text"]
+                except (ValueError, KeyError, IndexError, TypeError):
+                    raise NanochatError(f"{self.url}/v1/completions returned no choices[0].text; "
+                                        "is it an OpenAI-compatible completions endpoint?") from None
+                usage = data.get("usage") or {}
+                ntok = usage.get("completion_tokens")
+                return str(text), int(ntok) if isinstance(ntok, int) else None
+        raise AssertionError("unreachable")

@@ -1,0 +1,231 @@
+"""NativeModel: TernaryLM's forward pass on the native kernels, over per-slot KV caches and DeltaNet states.
+
+`forward(tokens, segments)` runs N token rows through the model in one pass: every linear layer is one kernel call
+on all rows (prefill is a GEMM, a decode step over several slots is a GEMM too); attention and the DeltaNet
+recurrence then run per segment (slot, start position, length) against that slot's cache. `engine.py` drives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.infer import layers as L
+from nanochat_cli.infer.linear import make_linear
+from nanochat_cli.infer.weights import ModelWeights
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Rows [row, row + length) of a forward call are tokens start..start+length-1 of `slot`."""
+
+    slot: int
+    start: int
+    length: int
+    row: int
+
+
+class SlotState:
+    """Preallocated decoding state for n_slots sequences of up to ctx tokens each."""
+
+    def __init__(self, cfg, n_slots: int, ctx: int, mix):
+        self.kv: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.delta: dict[int, np.ndarray] = {}
+        for i in range(cfg.n_layers):
+            if cfg.layer_type(i) == "A":
+                shape = (n_slots, cfg.n_kv_heads, ctx, cfg.head_dim)
+                self.kv[i] = (np.zeros(shape, np.float32), np.zeros(shape, np.float32))
+            else:
+                self.delta[i] = np.zeros((n_slots, cfg.n_heads, cfg.head_dim, cfg.head_dim), mix)
+
+    def clear(self, slot: int) -> None:
+        for s in self.delta.values():
+            s[slot] = 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes + v.nbytes for k, v in self.kv.values()) + sum(s.nbytes for s in self.delta.values())
+
+
+class FeedForward:
+    def __init__(self, w: ModelWeights, prefix: str, cfg):
+        self.relu2 = cfg.ffn_type == "relu2"
+        get = w.get
+        self.inp = make_linear(get(prefix + ".up_proj.weight") if self.relu2
+                               else [get(prefix + ".gate_proj.weight"), get(prefix + ".up_proj.weight")])
+        self.sub_norm = w.tensors.get(prefix + ".sub_norm.weight")
+        self.down = make_linear(get(prefix + ".down_proj.weight"))
+        self.eps = cfg.norm_eps
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.relu2:
+            h = np.square(np.maximum(self.inp(x), 0))
+        else:
+            gate, up = self.inp.split(x)
+            h = L.silu(gate) * up
+        if self.sub_norm is not None:
+            h = L.rms_norm(h, self.sub_norm, self.eps)
+        return self.down(h)
+
+
+class MoE:
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix):
+        self.mix, self.top_k = mix, cfg.moe_top_k
+        self.router_t = np.ascontiguousarray(w.float(prefix + ".router.weight").T.astype(mix))
+        self.experts = [FeedForward(w, f"{prefix}.experts.{e}", cfg) for e in range(cfg.moe_experts)]
+        self.shared = FeedForward(w, prefix + ".shared_expert", cfg) if cfg.moe_shared_expert else None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        probs = L.softmax(x.astype(self.mix) @ self.router_t).astype(np.float32)
+        # torch.topk order: largest first (stable argsort of -p keeps the lower index first on ties)
+        top_i = np.argsort(-probs, axis=-1, kind="stable")[:, :self.top_k]
+        top_p = np.take_along_axis(probs, top_i, axis=-1)
+        top_p = top_p / top_p.sum(axis=-1, keepdims=True)
+        out = np.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            rows, slot = np.nonzero(top_i == e)
+            if rows.size:
+                out[rows] += expert(x[rows]) * top_p[rows, slot][:, None]
+        if self.shared is not None:
+            out = out + self.shared(x)
+        return out
+
+
+class Attention:
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, rope):
+        self.h, self.h_kv, self.d = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.mix, self.cos, self.sin = mix, *rope
+        get = w.get
+        self.qkv = make_linear([get(f"{prefix}.{p}_proj.weight") for p in "qkv"])
+        self.sub_norm = w.tensors.get(prefix + ".sub_norm.weight")
+        self.o = make_linear(get(prefix + ".o_proj.weight"))
+        self.eps = cfg.norm_eps
+
+    def __call__(self, x: np.ndarray, segments: list[Segment], positions: np.ndarray, cache) -> np.ndarray:
+        n = x.shape[0]
+        q, k, v = self.qkv.split(x)
+        cos, sin = self.cos[positions], self.sin[positions]
+        q = L.apply_rope(q.reshape(n, self.h, self.d), cos, sin)
+        k = L.apply_rope(k.reshape(n, self.h_kv, self.d), cos, sin)
+        v = v.reshape(n, self.h_kv, self.d)
+        kc, vc = cache
+        out = np.empty((n, self.h * self.d), np.float32)
+        for sg in segments:
+            rows = slice(sg.row, sg.row + sg.length)
+            end = sg.start + sg.length
+            kc[sg.slot, :, sg.start:end] = k[rows].transpose(1, 0, 2)
+            vc[sg.slot, :, sg.start:end] = v[rows].transpose(1, 0, 2)
+            out[rows] = L.causal_attention(q[rows], kc[sg.slot, :, :end], vc[sg.slot, :, :end], sg.start, self.mix)
+        if self.sub_norm is not None:
+            out = L.rms_norm(out, self.sub_norm, self.eps)
+        return self.o(out)
+
+
+class DeltaNet:
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix):
+        self.h, self.d, self.mix, self.eps = cfg.n_heads, cfg.head_dim, mix, cfg.norm_eps
+        get = w.get
+        self.qkvg = make_linear([get(f"{prefix}.{p}_proj.weight") for p in ("q", "k", "v", "gate")])
+        self.o = make_linear(get(prefix + ".o_proj.weight"))
+        self.beta_t = np.ascontiguousarray(w.float(prefix + ".beta_proj.weight").T.astype(mix))
+        self.decay_t = np.ascontiguousarray(w.float(prefix + ".decay_proj.weight").T.astype(mix))
+        self.neg_a = -np.exp(w.float(prefix + ".A_log").astype(mix))
+        self.dt_bias = w.float(prefix + ".dt_bias").astype(mix)
+        self.out_norm = w.float(prefix + ".out_norm.weight")
+
+    def __call__(self, x: np.ndarray, segments: list[Segment], positions, cache) -> np.ndarray:
+        n, h, d, mix = x.shape[0], self.h, self.d, self.mix
+        q, k, v, gate = self.qkvg.split(x)
+        q = L.l2_normalize(q.reshape(n, h, d).astype(mix)) / mix(np.sqrt(d))
+        k = L.l2_normalize(k.reshape(n, h, d).astype(mix))
+        v = v.reshape(n, h, d).astype(mix)
+        xm = x.astype(mix)
+        beta = L.sigmoid(xm @ self.beta_t)
+        g = self.neg_a * L.softplus(xm @ self.decay_t + self.dt_bias)
+        o = np.empty((n, h, d), mix)
+        if all(sg.length == 1 for sg in segments):  # a decode step: all slots advance together
+            rows = [sg.row for sg in segments]
+            slots = [sg.slot for sg in segments]
+            o[rows], cache[slots] = L.delta_rule_step(cache[slots], q[rows], k[rows], v[rows], beta[rows], g[rows])
+        else:
+            for sg in segments:
+                s = cache[sg.slot]
+                for r in range(sg.row, sg.row + sg.length):
+                    o[r], s = L.delta_rule_step(s, q[r], k[r], v[r], beta[r], g[r])
+                cache[sg.slot] = s
+        o = L.rms_norm(o.astype(np.float32), self.out_norm, self.eps) * L.silu(gate).reshape(n, h, d)
+        return self.o(o.reshape(n, h * d))
+
+
+class Block:
+    def __init__(self, w: ModelWeights, i: int, cfg, mix, rope):
+        p = f"blocks.{i}"
+        self.kind = cfg.layer_type(i)
+        self.attn_norm = w.float(p + ".attn_norm.weight")
+        self.ffn_norm = w.float(p + ".ffn_norm.weight")
+        self.mixer = Attention(w, p + ".attn", cfg, mix, rope) if self.kind == "A" else DeltaNet(w, p + ".attn", cfg, mix)
+        self.ffn = MoE(w, p + ".ffn", cfg, mix) if cfg.moe_experts else FeedForward(w, p + ".ffn", cfg)
+        self.n, self.eps = cfg.mhc_streams, cfg.norm_eps
+        if self.n > 1:
+            args = (cfg.mhc_streams, cfg.mhc_dynamic, cfg.norm_eps, mix)
+            self.attn_mhc = L.MHCCoefficients(w.tensors, p + ".attn_mhc", *args)
+            self.ffn_mhc = L.MHCCoefficients(w.tensors, p + ".ffn_mhc", *args)
+
+    def __call__(self, x, segments, positions, cache):
+        """x is (N, d) for a plain residual, (N, n, d) streams with mHC."""
+        if self.n == 1:
+            x = x + self.mixer(L.rms_norm(x, self.attn_norm, self.eps), segments, positions, cache)
+            return x + self.ffn(L.rms_norm(x, self.ffn_norm, self.eps))
+        c = self.attn_mhc(x)
+        y = self.mixer(L.rms_norm(L.mhc_read(x, c), self.attn_norm, self.eps), segments, positions, cache)
+        x = L.mhc_write(x, y, c)
+        c = self.ffn_mhc(x)
+        y = self.ffn(L.rms_norm(L.mhc_read(x, c), self.ffn_norm, self.eps))
+        return L.mhc_write(x, y, c)
+
+
+class NativeModel:
+    """The whole network; `mix` = np.float32 (fast) or np.float64 (matches torch under float64_mixing)."""
+
+    def __init__(self, weights: ModelWeights, mix=np.float32):
+        cfg = self.cfg = weights.config
+        self.mix, self.weights = mix, weights
+        self.embed = np.ascontiguousarray(weights.float("embed.weight"), dtype=np.float32)
+        if self.embed.shape != (cfg.vocab_size, cfg.d_model):
+            raise NanochatError(f"{weights.source}: embedding is {self.embed.shape}, config says "
+                                f"({cfg.vocab_size}, {cfg.d_model})")
+        rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
+        self.blocks = [Block(weights, i, cfg, mix, rope) for i in range(cfg.n_layers)]
+        self.norm = weights.float("norm.weight")
+        head = weights.tensors.get("head.weight")
+        if head is None and not cfg.tie_embeddings:
+            raise NanochatError(f"{weights.source}: untied model without head.weight")
+        self.head = make_linear(self.embed if head is None else head)
+
+    def new_state(self, n_slots: int, ctx: int) -> SlotState:
+        if ctx > self.cfg.max_seq_len:
+            raise NanochatError(f"context {ctx} exceeds the model's max_seq_len {self.cfg.max_seq_len}")
+        return SlotState(self.cfg, n_slots, ctx, self.mix)
+
+    def forward(self, tokens: np.ndarray, segments: list[Segment], state: SlotState,
+                last_only: bool = True) -> np.ndarray:
+        """Logits float32: (len(segments), V) for each segment's last token, or (N, V) for every row."""
+        positions = np.concatenate([np.arange(s.start, s.start + s.length) for s in segments])
+        x = self.embed[tokens]
+        n = self.cfg.mhc_streams
+        if n > 1:
+            x = np.repeat(x[:, None, :], n, axis=1)
+        for i, block in enumerate(self.blocks):
+            cache = state.kv[i] if block.kind == "A" else state.delta[i]
+            x = block(x, segments, positions, cache)
+        if n > 1:
+            x = x.mean(axis=1, dtype=np.float32)
+        if last_only:
+            x = x[[s.row + s.length - 1 for s in segments]]
+        logits = self.head(L.rms_norm(x, self.norm, self.cfg.norm_eps))
+        cap = self.cfg.logit_softcap
+        if cap > 0:
+            logits = np.float32(cap) * np.tanh(logits / np.float32(cap))
+        return logits

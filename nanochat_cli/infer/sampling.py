@@ -1,0 +1,106 @@
+"""Token sampling: penalties, temperature, top-k, top-p, min-p, seeded RNG per request. Greedy when temperature is 0.
+
+Order (llama.cpp's default chain): repetition / presence / frequency penalties over the last `penalty_last_n`
+tokens -> top-k -> temperature -> softmax -> top-p -> min-p -> draw. The repetition penalty divides positive logits
+and multiplies negative ones (CTRL / llama.cpp); presence and frequency penalties subtract (OpenAI).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nanochat_cli.errors import NanochatError
+
+
+@dataclass
+class SamplingParams:
+    temperature: float = 0.8
+    """0 = greedy (argmax)."""
+    top_k: int = 0
+    """Keep the k most likely tokens; 0 = all."""
+    top_p: float = 1.0
+    """Nucleus: keep the smallest set of tokens whose probability reaches top_p; 1 = off."""
+    min_p: float = 0.0
+    """Drop tokens less likely than min_p times the most likely one; 0 = off."""
+    repeat_penalty: float = 1.0
+    """> 1 discourages tokens seen in the last penalty_last_n tokens; 1 = off."""
+    presence_penalty: float = 0.0
+    """Subtracted from the logit of every token seen (OpenAI semantics)."""
+    frequency_penalty: float = 0.0
+    """Subtracted once per occurrence of a seen token (OpenAI semantics)."""
+    penalty_last_n: int = 64
+    """How many recent tokens the penalties look at; -1 = all (prompt included)."""
+    seed: int | None = None
+    """RNG seed; None = nondeterministic."""
+    max_tokens: int = 256
+    stop: list[str] = field(default_factory=list)
+    """Generation stops before the first occurrence of any of these strings (not included in the output)."""
+
+    def validate(self) -> None:
+        checks = [
+            (self.temperature >= 0, "temperature must be >= 0"),
+            (self.top_k >= 0, "top_k must be >= 0"),
+            (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
+            (0 <= self.min_p <= 1, "min_p must be in [0, 1]"),
+            (self.repeat_penalty > 0, "repeat_penalty must be > 0"),
+            (-2 <= self.presence_penalty <= 2, "presence_penalty must be in [-2, 2]"),
+            (-2 <= self.frequency_penalty <= 2, "frequency_penalty must be in [-2, 2]"),
+            (self.max_tokens >= 0, "max_tokens must be >= 0"),
+            (all(isinstance(s, str) and s for s in self.stop), "stop strings must be non-empty"),
+        ]
+        for ok, why in checks:
+            if not ok:
+                raise NanochatError(f"sampling: {why}")
+
+
+class Sampler:
+    """Draws tokens for one request; owns its RNG so concurrent requests with seeds stay reproducible."""
+
+    def __init__(self, params: SamplingParams):
+        params.validate()
+        self.p = params
+        self.rng = np.random.default_rng(params.seed)
+
+    def apply_penalties(self, logits: np.ndarray, history: list[int]) -> np.ndarray:
+        p = self.p
+        if p.repeat_penalty == 1 and p.presence_penalty == 0 and p.frequency_penalty == 0:
+            return logits
+        recent = history if p.penalty_last_n < 0 else history[-p.penalty_last_n:] if p.penalty_last_n else []
+        if not recent:
+            return logits
+        counts = Counter(recent)
+        ids = np.fromiter(counts.keys(), dtype=np.int64)
+        n = np.fromiter(counts.values(), dtype=np.float32)
+        out = logits.astype(np.float32, copy=True)
+        v = out[ids]
+        if p.repeat_penalty != 1:
+            v = np.where(v > 0, v / p.repeat_penalty, v * p.repeat_penalty)
+        v = v - n * p.frequency_penalty - p.presence_penalty
+        out[ids] = v
+        return out
+
+    def __call__(self, logits: np.ndarray, history: list[int]) -> int:
+        p = self.p
+        logits = self.apply_penalties(np.asarray(logits, dtype=np.float32), history)
+        if p.temperature == 0 or p.top_k == 1:
+            return int(np.argmax(logits))
+        if 0 < p.top_k < logits.size:
+            idx = np.argpartition(-logits, p.top_k - 1)[:p.top_k]
+        else:
+            idx = np.arange(logits.size)
+        z = logits[idx].astype(np.float64) / p.temperature
+        probs = np.exp(z - z.max())
+        probs /= probs.sum()
+        order = np.argsort(-probs, kind="stable")
+        idx, probs = idx[order], probs[order]
+        keep = probs.size
+        if p.top_p < 1:
+            keep = int(np.searchsorted(np.cumsum(probs), p.top_p) + 1)
+        if p.min_p > 0:
+            keep = min(keep, int((probs >= p.min_p * probs[0]).sum()))
+        keep = max(1, min(keep, probs.size))
+        idx, probs = idx[:keep], probs[:keep] / probs[:keep].sum()
+        return int(idx[self.rng.choice(keep, p=probs)])

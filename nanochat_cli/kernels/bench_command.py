@@ -1,0 +1,67 @@
+"""`nanochat bench-kernels`: parse the options, run the benchmark (bench.py), print the rich table, write JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nanochat_cli.kernels.bench import Report, parse_counts, parse_shapes, run_bench, write_json
+
+
+def _x(v: float | None) -> str:
+    return "-" if v is None else (f"{v:.0f}" if v >= 100 else f"{v:.1f}")
+
+
+def print_report(report: Report, console: Console | None = None) -> None:
+    console = console or Console()
+    p = report.probes
+    mode = "DRAM-cold" if report.args["cold"] else "cache-hot"
+    peak = p.get("int8_dot_peak_gops_per_core")
+    title = f"ternary matmul, {mode}: {report.machine['cpu']} ({report.machine['cpus']} CPUs), {report.date}"
+    table = Table(title=title, title_justify="left")
+    for col in ("kernel", "shape", "T", "N", "median us", "GOPS", "GB/s", "roof GB/s", "% roof", "x scalar",
+                "x numpy"):
+        table.add_column(col, justify="left" if col in ("kernel", "shape") else "right")
+    last = None
+    for r in report.rows:
+        key = (tuple(r.shape), r.threads, r.batch)
+        if last is not None and key != last:
+            table.add_section()
+        last = key
+        name = f"[bold]{r.kernel}*[/]" if r.picked else r.kernel
+        roof = "-" if r.roofline_gbs is None else f"{r.roofline_gbs:.1f}"
+        pct = "-" if r.roofline_pct is None else f"{r.roofline_pct:.0f}%"
+        table.add_row(name, f"{r.shape[0]}x{r.shape[1]}", str(r.threads) if r.threads else "GPU", str(r.batch),
+                      f"{r.median_us:.1f}", f"{r.gops:.1f}", f"{r.weight_gbs:.1f}", roof, pct, _x(r.vs_scalar),
+                      _x(r.vs_numpy))
+    console.print(table)
+    notes = ["* = the dispatcher's pick (autotune cache or NANOCHAT_KERNEL); GB/s = weight bytes streamed;",
+             "x numpy = speed-up over numpy float32 x @ W.T of the same shape",
+             "roofline = read bandwidth of " + ("256 MiB (DRAM)" if report.args["cold"] else
+                                                "a buffer the size of the weights") + ", measured in this run"]
+    if peak:
+        notes.append(f"int8 dot peak (vpdpbusd, one core): {peak:.0f} GOPS")
+    if report.numpy_us and not p.get("numpy_blas_threads_pinned"):
+        notes.append("numpy's BLAS ran with its default thread count")
+    load = report.machine.get("load_average_before"), report.machine.get("load_average_after")
+    if all(load):
+        notes.append(f"load average before / after: {load[0][0]:.2f} / {load[1][0]:.2f}")
+    for note in notes:
+        console.print(f"  {note}", highlight=False)
+
+
+def bench_command(shapes: str, threads: str, batch: str, cold: bool, json_out: Path | None,
+                  kernels: str | None, numpy_baseline: bool = True) -> Report:
+    err = Console(stderr=True)
+    parsed = (parse_shapes(shapes), parse_counts(threads, "thread", 64), parse_counts(batch, "batch", 256))
+    names = [k.strip() for k in kernels.split(",") if k.strip()] if kernels else None
+    with err.status("benchmarking kernels") as status:
+        report = run_bench(*parsed, cold=cold, kernels=names, with_numpy=numpy_baseline,
+                           progress=lambda msg: status.update(f"benchmarking kernels: {msg}"))
+    print_report(report)
+    if json_out:
+        write_json(report, json_out)
+        err.print(f"wrote {json_out}")
+    return report

@@ -1,0 +1,70 @@
+"""PreparedMatrix: a PlanarWeights plus the interleaved layout the SIMD kernels read, built once at load.
+
+`prepare(planar)` builds the layout (native/layout.c documents it) in 128-byte aligned numpy buffers and
+keeps them, the planar buffers and the C descriptor alive together for as long as the object lives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.kernels.native import native
+from nanochat_cli.ternary import PlanarWeights, aligned_empty
+from nanochat_cli.ternary.constants import BUFFER_ALIGN
+
+# The AVX-512 kernel keeps 64 * (t + 1) * q sums in int32 over a whole group: 64 * 2 * 127 * G < 2**31.
+MAX_GROUP_COLUMNS = 131072
+
+
+class PreparedMatrix:
+    """A ternary (M, K) matrix ready for `matmul`: planar codes (scalar reference) + interleaved layout."""
+
+    def __init__(self, planar: PlanarWeights, n_threads: int = 1):
+        ffi, lib = native()
+        m, k = planar.shape
+        if m < 1 or k < 4:
+            raise NanochatError(f"a ternary matrix needs M >= 1 rows and K >= 4 columns, got {planar.shape}")
+        group = k if planar.group_size == 0 else planar.group_size
+        if group > MAX_GROUP_COLUMNS:
+            raise NanochatError(
+                f"a scale group of {group} columns is too long for the int32 accumulators "
+                f"(max {MAX_GROUP_COLUMNS}); quantize with a group size such as 128"
+            )
+        for name, buf in (("packed", planar.packed), ("scales", planar.scales)):
+            if not buf.flags.c_contiguous or buf.ctypes.data % BUFFER_ALIGN:
+                raise NanochatError(f"planar {name} must be C-contiguous and {BUFFER_ALIGN}-byte aligned")
+        self.planar = planar
+        self.shape = (m, k)
+        self.group_size = planar.group_size
+        self.n_groups = planar.n_groups
+        self.codes = aligned_empty((int(lib.tq_layout_code_bytes(m, k)),), np.uint8)
+        self.scales = aligned_empty((int(lib.tq_layout_scale_count(m, self.n_groups)),), np.float32)
+        self._buffers = [
+            ffi.from_buffer("uint8_t[]", planar.packed),
+            ffi.from_buffer("float[]", planar.scales),
+            ffi.from_buffer("uint8_t[]", self.codes),
+            ffi.from_buffer("float[]", self.scales),
+        ]
+        self.c = ffi.new("tq_weights *")
+        self.c.planar, self.c.planar_scales, self.c.codes, self.c.scales = self._buffers
+        self.c.M, self.c.K, self.c.group, self.c.n_groups = m, k, group, self.n_groups
+        self.c.per_tensor = int(planar.group_size == 0)
+        lib.tq_layout_build(self.c, self._buffers[2], self._buffers[3], max(1, int(n_threads)))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the SIMD kernels stream per product (codes + scales of the interleaved layout)."""
+        return self.codes.nbytes + self.scales.nbytes
+
+    def __repr__(self) -> str:
+        return f"PreparedMatrix(shape={self.shape}, group_size={self.group_size})"
+
+
+def prepare(planar: PlanarWeights) -> PreparedMatrix:
+    """Build the kernels' layout from `planar` once (at model load); the result is what `matmul` takes."""
+    from nanochat_cli.kernels.dispatch import get_threads
+
+    if not isinstance(planar, PlanarWeights):
+        raise NanochatError(f"prepare() takes a PlanarWeights, got {type(planar).__name__}")
+    return PreparedMatrix(planar, get_threads())

@@ -1,0 +1,14 @@
+"""`nanochat serve`: an OpenAI-compatible HTTP server (aiohttp) with SSE streaming and continuous batching.
+
+Run `nanochat serve model.gguf --port 8080`, then point any OpenAI client at http://127.0.0.1:8080/v1.
+
+Modules: config (ServeConfig), request_schema (validation), chat_template, text_stream (stop strings,
+UTF-8-safe deltas), scheduler (slots, worker thread, batching), engine_backend (the infer engine behind
+the ServingBackend protocol), completions (the two generation endpoints), app (routes, auth, errors),
+metrics (Prometheus), server (listen, load, drain on SIGTERM; ServerThread for tests and scripts).
+"""
+
+from nanochat_cli.serve.config import ServeConfig
+from nanochat_cli.serve.server import ServerThread, serve
+
+__all__ = ["ServeConfig", "ServerThread", "serve"]

@@ -1,0 +1,107 @@
+"""What the user watches and what is recorded: a rich live line on stderr, metrics JSONL, FLOP and MFU figures.
+
+On a terminal the line is a live progress bar; otherwise (CI logs, a pipe) one plain line per logging step.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+# Dense peak FLOP/s per GPU (bf16, no sparsity), from the vendors' data sheets.
+GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12, "4090": 165e12}
+CPU_FLOPS_PER_CYCLE = 64  # fp32: two AVX-512 FMA ports x 16 lanes x 2 flops
+
+
+def peak_flops(device: torch.device, threads: int, configured: float) -> float:
+    """Peak FLOP/s of one process's device: the recipe's figure, a GPU data-sheet figure, or cores*freq*64."""
+    if configured > 0:
+        return configured
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        return next((v for k, v in GPU_PEAK.items() if k in name), 100e12)
+    mhz = 3000.0
+    try:
+        m = re.search(r"cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text())
+        mhz = float(m.group(1)) if m else mhz
+    except OSError:
+        pass
+    return threads * mhz * 1e6 * CPU_FLOPS_PER_CYCLE
+
+
+def flops_per_token(matmul_params: int, n_layers: int, d_model: int, seq_len: int) -> float:
+    """Training FLOPs per token: 6 per matmul weight (forward + backward) + attention scores (PaLM appendix B)."""
+    return 6.0 * matmul_params + 12.0 * n_layers * d_model * seq_len
+
+
+class MetricsLog:
+    """Append-only JSONL of metric records; on resume, records past the checkpoint's step are dropped."""
+
+    def __init__(self, path: Path, resume_step: int | None):
+        self.path = path
+        self.records: list[dict] = []
+        if path.is_file():
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    r = json.loads(line)
+                    if resume_step is not None and r.get("step", 0) <= resume_step:
+                        self.records.append(r)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+        tmp.replace(path)
+
+    def append(self, record: dict) -> None:
+        self.records.append(record)
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _fmt(r: dict) -> str:
+    parts = [f"loss {r['loss_window']:.3f}"]  # mean since the previous line: less noise than one step
+    if r.get("val_loss") is not None:
+        parts.append(f"val {r['val_loss']:.3f} ({r['val_bpb']:.3f} bpb)")
+    parts += [
+        f"H {r['entropy']:.2f}", f"max logit {r['max_logit']:.1f}", f"lr x{r['lr_mult']:.3f}",
+        f"|g| {r['grad_norm']:.2f}", f"{r['tok_per_s']:,.0f} tok/s", f"MFU {100 * r['mfu']:.1f}%",
+    ]
+    return "  ".join(parts)
+
+
+class LiveLine:
+    """The progress display; a no-op on ranks other than 0 or when logging.progress is off."""
+
+    def __init__(self, total: int, start: int, enabled: bool):
+        self.console = Console(stderr=True)
+        self.enabled = enabled
+        self.live = enabled and self.console.is_terminal
+        self.start_time = time.time()
+        self.total = total
+        self.prog = None
+        if self.live:
+            self.prog = Progress(
+                TextColumn("[bold]train"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console,
+            )
+            self.task = self.prog.add_task("train", total=total, completed=start, stats="starting")
+            self.prog.start()
+
+    def update(self, step: int, record: dict | None) -> None:
+        if self.prog:
+            kw = {"stats": _fmt(record)} if record else {}
+            self.prog.update(self.task, completed=step, **kw)
+        elif self.enabled and record:
+            self.console.print(f"step {step}/{self.total}  {_fmt(record)}  eta {record['eta_s']:.0f}s", highlight=False)
+
+    def message(self, text: str, style: str = "yellow") -> None:
+        if self.enabled or style != "dim":
+            self.console.print(f"[{style}]{text}[/]", highlight=False)
+
+    def close(self) -> None:
+        if self.prog:
+            self.prog.stop()

@@ -1,0 +1,123 @@
+"""`nanochat export`: the nanochat GGUF round-trips a checkpoint exactly; bitnet-tq2/tq1 files hold the same model."""
+
+from __future__ import annotations
+
+import gguf
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.infer import Engine, NativeModel, export_checkpoint, load_model_weights, model_weights
+from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
+from nanochat_cli.infer.q6_k import encode_q6_k
+from nanochat_cli.model import BitLinear, float64_mixing
+from nanochat_cli.ternary import read_gguf
+from tests.infer.conftest import OPTIONS, RUST, make_model, rel_err, write_checkpoint
+
+BITNET_FIT = dict(sub_norm=True, group_size=256)
+
+
+def validation_loss_torch(model, ids: list[int]) -> float:
+    with torch.no_grad(), float64_mixing():
+        logits = model(torch.tensor([ids[:-1]])).logits[0]
+    return float(F.cross_entropy(logits.double(), torch.tensor(ids[1:])))
+
+
+def validation_loss_engine(native: NativeModel, ids: list[int]) -> float:
+    logits = Engine(native).prefill(0, ids[:-1], all_logits=True).astype(np.float64)
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(ids) - 1), ids[1:]].mean())
+
+
+@pytest.mark.parametrize("name", ["plain", "mhc4-dynamic", "moe", "deltanet", "ternary-head", "float-twin"])
+def test_export_round_trip_reproduces_validation_loss(name, tokenizer, tmp_path):
+    model = make_model(**OPTIONS[name])
+    ckpt = write_checkpoint(model, tokenizer, tmp_path / "ckpt")
+    out = export_checkpoint(ckpt, tmp_path / "m.gguf")
+    ids = tokenizer.encode(RUST[2] + RUST[3]).ids[:100]
+    native = NativeModel(load_model_weights(out), mix=np.float64)
+    assert abs(validation_loss_engine(native, ids) - validation_loss_torch(model, ids)) < 1e-4
+
+
+def test_gguf_holds_exactly_the_trained_trits_and_scales(tokenizer, tmp_path):
+    model = make_model(**OPTIONS["moe"])
+    out = export_checkpoint(write_checkpoint(model, tokenizer, tmp_path / "ckpt"), tmp_path / "m.gguf")
+    f = read_gguf(out)
+    linears = {f"{n}.weight": m for n, m in model.named_modules() if isinstance(m, BitLinear)}
+    assert set(f.ternary_names()) == set(linears)
+    for name, mod in linears.items():
+        trits, scales = mod.ternary_weights()
+        planar = f.planar(name)
+        np.testing.assert_array_equal(planar.trits(), trits)
+        np.testing.assert_array_equal(planar.scales, scales)
+    np.testing.assert_array_equal(f.tensor("embed.weight"), model.embed.weight.detach().numpy())
+    assert load_model_weights(out).tokenizer().encode("fn main").ids == tokenizer.encode("fn main").ids
+
+
+def test_checkpoint_directory_runs_directly(tokenizer, tmp_path, prompt_ids):
+    model = make_model()
+    ckpt = write_checkpoint(model, tokenizer, tmp_path / "ckpt")
+    from_dir = Engine(NativeModel(load_model_weights(ckpt))).prefill(0, prompt_ids)
+    from_gguf = Engine(NativeModel(load_model_weights(export_checkpoint(ckpt, tmp_path / "m.gguf")))).prefill(0, prompt_ids)
+    np.testing.assert_array_equal(from_dir, from_gguf)
+
+
+@pytest.mark.parametrize("qtype", ["tq2_0", "tq1_0"])
+def test_bitnet_export_runs_in_the_engine_like_the_nanochat_export(qtype, tokenizer, tmp_path, prompt_ids):
+    model = make_model(**BITNET_FIT)
+    weights = model_weights(model, tokenizer.to_str())
+    path = write_bitnet_gguf(weights, tmp_path / "b.gguf", qtype, "f32")
+    f = read_gguf(path)
+    assert f.metadata["general.architecture"] == "bitnet"
+    assert f.tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType[qtype.upper()]
+    assert f.metadata["tokenizer.ggml.tokens"][:5] == ["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>",
+                                                       "<|fim_suffix|>", "<|pad|>"]
+    ref = Engine(NativeModel(weights)).prefill(0, prompt_ids, all_logits=True)
+    got = Engine(NativeModel(load_model_weights(path))).prefill(0, prompt_ids, all_logits=True)
+    # the only change is each float32 scale rounded once to the fp16 block scale
+    assert rel_err(got, ref) < 2e-2
+    assert (got.argmax(1) == ref.argmax(1)).mean() > 0.9
+
+
+def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):
+    from nanochat_cli.infer.bitnet import _ggml_tokenizer_json
+    from tokenizers import Tokenizer
+
+    path = write_bitnet_gguf(model_weights(make_model(**BITNET_FIT), tokenizer.to_str()), tmp_path / "b.gguf")
+    rebuilt = Tokenizer.from_str(_ggml_tokenizer_json(read_gguf(path)))
+    text = RUST[3] + RUST[4]
+    assert rebuilt.encode(text).ids == tokenizer.encode(text).ids
+    assert rebuilt.decode(tokenizer.encode(text).ids) == text
+
+
+@pytest.mark.parametrize("option, feature", [
+    (dict(mhc_streams=2), "mHC"), (dict(moe_experts=2, moe_top_k=1), "mixture of experts"),
+    (dict(layer_pattern="AD"), "DeltaNet"), (dict(sub_norm=False), "sub-norm"),
+    (dict(tie_embeddings=False), "untied"), (dict(group_size=128), "group_size = 128"),
+    (dict(ffn_type="relu2"), "relu2"),
+])
+def test_bitnet_export_of_an_unfit_model_names_the_feature(option, feature, tokenizer, tmp_path):
+    weights = model_weights(make_model(**{**BITNET_FIT, **option}), tokenizer.to_str())
+    with pytest.raises(NanochatError, match=feature):
+        write_bitnet_gguf(weights, tmp_path / "b.gguf")
+    assert not (tmp_path / "b.gguf").exists()
+
+
+def test_bitnet_export_of_rows_not_multiple_of_256_is_refused(tokenizer, tmp_path):
+    weights = model_weights(make_model(sub_norm=True, ffn_hidden=384, group_size=0), tokenizer.to_str())
+    with pytest.raises(NanochatError, match="384"):
+        write_bitnet_gguf(weights, tmp_path / "b.gguf")
+
+
+def test_q6_k_blocks_decode_with_gguf_py():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((8, 512)) * rng.uniform(0.01, 2, (8, 1))).astype(np.float32)
+    x[2] = 0
+    back = gguf.quants.dequantize(encode_q6_k(x), gguf.GGMLQuantizationType.Q6_K)
+    sub = np.abs(x.reshape(-1, 16, 16)).max(axis=2) / 31  # per 256-block, per 16 values
+    d = sub.max(axis=1, keepdims=True) / 127
+    bound = (sub + d * 1.002) / 2  # half the stored step: sub-scale rounded up by at most one d (fp16 d)
+    assert np.all(np.abs(back - x).reshape(-1, 16, 16) <= bound[:, :, None] + 1e-7)

@@ -1,0 +1,14 @@
+"""Kernel tests never touch ~/.cache or inherit a forced kernel from the caller's environment."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_kernel_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("NANOCHAT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NANOCHAT_KERNEL", raising=False)
+    monkeypatch.delenv("NANOCHAT_AUTOTUNE", raising=False)
+    from nanochat_cli.kernels import dispatch
+
+    monkeypatch.setattr(dispatch, "_memo", {})
+    monkeypatch.setattr(dispatch, "_threads", None)

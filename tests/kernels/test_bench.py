@@ -1,0 +1,58 @@
+"""`nanochat bench-kernels` prints its table and writes JSON whose figures hang together (no timing asserts)."""
+
+import json
+
+import pytest
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.kernels import available_kernels, bench
+from nanochat_cli.kernels.bench import parse_counts, parse_shapes
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(bench, "TARGET_SECONDS", 0.005)
+    monkeypatch.setattr(bench, "COLD_BYTES", 4 << 20)
+    monkeypatch.setattr(bench, "DRAM_PROBE_BYTES", 4 << 20)
+
+
+@pytest.mark.parametrize("cold", [False, True])
+def test_bench_rows_cover_every_kernel_thread_and_batch(quick, cold):
+    report = bench.run_bench([(64, 256)], [1, 2], [1, 3], cold=cold)
+    kernels = available_kernels()
+    assert len(report.rows) == len(kernels) * 2 * 2
+    for r in report.rows:
+        assert r.mode == ("cold" if cold else "hot")
+        assert r.median_us > 0 and r.gops > 0 and r.roofline_gbs > 0
+        assert r.gops == pytest.approx(2 * 64 * 256 * r.batch / (r.median_us * 1e-6) / 1e9, rel=1e-9)
+        assert r.vs_scalar is not None and r.vs_numpy is not None
+    for t in (1, 2):
+        for n in (1, 3):
+            group = [r for r in report.rows if r.threads == t and r.batch == n]
+            assert sum(r.picked for r in group) == 1
+            assert next(r for r in group if r.kernel == "scalar").vs_scalar == pytest.approx(1.0)
+
+
+def test_cli_prints_table_and_writes_json(quick, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    from nanochat_cli.kernels.bench_command import bench_command
+
+    out = tmp_path / "bench.json"
+    bench_command("64x128", "1", "1", False, out, None, numpy_baseline=False)
+    printed = capsys.readouterr().out
+    assert "64x128" in printed and "GOPS" in printed
+    data = json.loads(out.read_text())
+    assert {r["kernel"] for r in data["rows"]} == set(available_kernels())
+    assert data["machine"]["numa_nodes"] >= 1 and data["probes"]["hot_read_gbs"]
+
+
+@pytest.mark.parametrize("text", ["4096", "4096x", "axb", "64x100", "0x128", "64x128,"])
+def test_bad_shapes_are_rejected(text):
+    with pytest.raises(NanochatError, match="shape"):
+        parse_shapes(text)
+
+
+@pytest.mark.parametrize("text", ["", "0", "1,x", "99"])
+def test_bad_thread_lists_are_rejected(text):
+    with pytest.raises(NanochatError, match="thread"):
+        parse_counts(text, "thread", 64)

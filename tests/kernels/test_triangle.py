@@ -1,0 +1,141 @@
+"""Triangle of Truth: scalar C == every SIMD kernel == numpy reference, bit-exact on the int32 accumulators.
+
+Float outputs must agree to 1e-6 relative (in practice they are identical: every kernel rounds the same
+float32 products and sums in the same group order).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nanochat_cli.kernels import accumulators, available_kernels, matmul, prepare, set_threads
+from nanochat_cli.ternary import PlanarWeights, integer_accumulators, reference_matmul, unpack_trits
+
+KERNELS = available_kernels()
+
+
+def planar_from_packed(packed: np.ndarray, scales: np.ndarray, group_size: int) -> PlanarWeights:
+    m, kb = packed.shape
+    return PlanarWeights.from_packed(packed, scales, (m, kb * 4), group_size)
+
+
+def random_planar(rng, m: int, k: int, group_size: int, raw_codes: bool = True) -> PlanarWeights:
+    """Random codes, including the invalid 0b10 when raw_codes, and random positive scales."""
+    if raw_codes:
+        packed = rng.integers(0, 256, size=(m, k // 4), dtype=np.uint8)
+    else:
+        from nanochat_cli.ternary import pack_trits
+
+        packed = pack_trits(rng.integers(-1, 2, size=(m, k), dtype=np.int8))
+    shape = (1, 1) if group_size == 0 else (m, k // group_size)
+    scales = rng.uniform(0.01, 2.0, size=shape).astype(np.float32)
+    return planar_from_packed(packed, scales, group_size)
+
+
+def assert_triangle(planar: PlanarWeights, q: np.ndarray, x_scale: np.ndarray, threads=(1, 2)) -> None:
+    trits = unpack_trits(planar.packed)
+    want_acc = integer_accumulators(trits, q, planar.group_size)
+    want_y = reference_matmul(trits, planar.scales, planar.group_size, q, x_scale)
+    prepared = prepare(planar)
+    for t in threads:
+        set_threads(t)
+        for kernel in KERNELS:
+            acc = accumulators(prepared, q, kernel)
+            np.testing.assert_array_equal(acc, want_acc, err_msg=f"{kernel} accumulators, {t} threads")
+            y = matmul(prepared, q, x_scale, kernel=kernel)
+            np.testing.assert_allclose(y, want_y, rtol=1e-6, atol=1e-30, err_msg=f"{kernel} output, {t} threads")
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 17])
+@pytest.mark.parametrize(
+    "m, k, group_size",
+    [(1, 4, 0), (5, 4, 4), (64, 128, 128), (130, 128, 0), (77, 4100, 0), (200, 4100, 20), (65, 256, 16), (3, 8, 4)],
+)
+def test_every_kernel_matches_reference_on_tails_and_groups(m, k, group_size, n):
+    rng = np.random.default_rng(m * 1000 + k + n)
+    planar = random_planar(rng, m, k, group_size)
+    q = rng.integers(-127, 128, size=(n, k), dtype=np.int8)
+    x_scale = rng.uniform(0.001, 1.0, size=n).astype(np.float32)
+    assert_triangle(planar, q, x_scale)
+
+
+def test_all_zero_weights_and_activations_give_zero():
+    planar = planar_from_packed(np.zeros((70, 32), np.uint8), np.zeros((70, 1), np.float32), 128)
+    q = np.zeros((3, 128), np.int8)
+    prepared = prepare(planar)
+    for kernel in KERNELS:
+        assert not matmul(prepared, q, np.ones(3, np.float32), kernel=kernel).any()
+        assert not accumulators(prepared, q, kernel).any()
+
+
+def test_invalid_code_everywhere_decodes_to_zero():
+    planar = planar_from_packed(np.full((67, 33), 0b10101010, np.uint8), np.ones((1, 1), np.float32), 0)
+    q = np.full((2, 132), 127, np.int8)
+    prepared = prepare(planar)
+    for kernel in KERNELS:
+        assert not accumulators(prepared, q, kernel).any(), kernel
+        assert not matmul(prepared, q, np.ones(2, np.float32), kernel=kernel).any(), kernel
+
+
+@pytest.mark.parametrize("code, act", [(0b01, 127), (0b01, -127), (0b11, 127), (0b11, -127)])
+def test_extreme_activations_do_not_saturate(code, act):
+    """+-127 against all +-1 weights: the largest int16 pair sums (vpmaddubsw) and int32 group sums."""
+    byte = code * 0b01010101
+    k = 4096 + 4
+    planar = planar_from_packed(np.full((129, k // 4), byte, np.uint8), np.ones((1, 1), np.float32), 0)
+    q = np.full((3, k), act, np.int8)
+    assert_triangle(planar, q, np.array([1.0, 0.5, 2.0], np.float32))
+    expected = (1 if code == 0b01 else -1) * act * k
+    assert (accumulators(prepare(planar), q, KERNELS[-1]) == expected).all()
+
+
+def test_zero_activation_scale_gives_zero_output():
+    rng = np.random.default_rng(7)
+    planar = random_planar(rng, 96, 256, 128)
+    q = rng.integers(-127, 128, size=(2, 256), dtype=np.int8)
+    x_scale = np.array([0.0, 1.0], np.float32)
+    assert_triangle(planar, q, x_scale)
+    for kernel in KERNELS:
+        y = matmul(prepare(planar), q, x_scale, kernel=kernel)
+        assert not y[0].any()
+
+
+def test_per_tensor_and_grouped_scales_agree_when_scales_are_equal():
+    rng = np.random.default_rng(3)
+    packed = rng.integers(0, 256, size=(80, 64), dtype=np.uint8)
+    q = rng.integers(-127, 128, size=(4, 256), dtype=np.int8)
+    x_scale = np.ones(4, np.float32)
+    per_tensor = prepare(planar_from_packed(packed, np.full((1, 1), 1.0, np.float32), 0))
+    grouped = prepare(planar_from_packed(packed, np.full((80, 2), 1.0, np.float32), 128))
+    for kernel in KERNELS:
+        # integer-exact floats: with unit scales both are exact integer sums
+        np.testing.assert_array_equal(matmul(per_tensor, q, x_scale, kernel=kernel),
+                                      matmul(grouped, q, x_scale, kernel=kernel))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    m=st.integers(1, 140),
+    k_steps=st.integers(1, 40),
+    n=st.integers(1, 9),
+    grouping=st.sampled_from(["tensor", "one", "four", "k"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_kernels_agree_on_random_shapes(m, k_steps, n, grouping, seed):
+    k = 4 * k_steps
+    group_size = {"tensor": 0, "one": k, "four": 4, "k": k}[grouping]
+    rng = np.random.default_rng(seed)
+    planar = random_planar(rng, m, k, group_size)
+    q = rng.integers(-127, 128, size=(n, k), dtype=np.int8)
+    x_scale = rng.uniform(0, 3, size=n).astype(np.float32)
+    assert_triangle(planar, q, x_scale, threads=(2,))
+
+
+def test_output_goes_into_the_given_buffer():
+    rng = np.random.default_rng(11)
+    planar = random_planar(rng, 70, 128, 64, raw_codes=False)
+    q = rng.integers(-127, 128, size=(2, 128), dtype=np.int8)
+    out = np.full((2, 70), np.nan, np.float32)
+    y = matmul(prepare(planar), q, np.ones(2, np.float32), out=out)
+    assert y is out and np.isfinite(out).all()
