@@ -3,4 +3,5 @@
 from setuptools import setup
 
 # native/build.py: the ternary kernels (C, cffi API mode) -> nanochat_cli.kernels._native
-setup(cffi_modules=["native/build.py:ffibuilder"])
+# nanochat_cli/infer/ops_build.py: the engine's int8 head and fused RMSNorm + quantization -> nanochat_cli.infer._ops
+setup(cffi_modules=["native/build.py:ffibuilder", "nanochat_cli/infer/ops_build.py:ffibuilder"])

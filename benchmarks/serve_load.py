@@ -46,6 +46,38 @@ def build_small_model(out_dir: Path, config: str) -> Path:
     return path
 
 
+def engine_ceiling(model: Path, slots: int, temperature: float, threads: int, steps: int = 24,
+                   repeats: int = 5) -> dict:
+    """The same decode work with no HTTP: the engine and sampler alone, batch 1 vs batch `slots`, per CPU-second.
+
+    This is the ceiling the server's 8-vs-1 ratio can approach; run in this process before the server starts."""
+    import numpy as np
+
+    from nanochat_cli.infer import Engine, Sampler, SamplingParams, load_model
+
+    lm = load_model(model, threads=threads or None)
+    engine = Engine(lm.model, slots, 512)
+    prompt = lm.encode("def handler(request):\n    ")
+    cpu_per_token = {}
+    for n in (1, slots):
+        samples = []
+        for rep in range(repeats):
+            samplers = [Sampler(SamplingParams(temperature=temperature, seed=rep * slots + i)) for i in range(n)]
+            tokens = []
+            for s in range(n):
+                engine.reset(s)
+                tokens.append(samplers[s](engine.prefill(s, prompt), []))
+            c0 = time.process_time()
+            for _ in range(steps):
+                logits = engine.decode(list(range(n)), tokens)
+                tokens = [samplers[i](logits[i], []) for i in range(n)]
+            samples.append((time.process_time() - c0) / (steps * n))
+        cpu_per_token[n] = float(np.median(samples))
+    return {"engine_cpu_ms_per_token_batch_1": round(cpu_per_token[1] * 1e3, 2),
+            f"engine_cpu_ms_per_token_batch_{slots}": round(cpu_per_token[slots] * 1e3, 2),
+            f"engine_tokens_per_cpu_second_ratio_{slots}_vs_1": round(cpu_per_token[1] / cpu_per_token[slots], 2)}
+
+
 # ---- the server ----
 
 def free_port() -> int:
@@ -182,6 +214,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or build_small_model(Path(tmp), args.config)
+        ceiling = engine_ceiling(model, args.parallel, args.temperature, args.threads)
+        print(f"engine alone: {ceiling}", file=sys.stderr)
         proc, url = start_server(model, args.parallel, 512, args.threads)
         try:
             print(f"server {url}, model {model.name}, {args.parallel} slots, {os.cpu_count()} CPUs, load average "
@@ -218,6 +252,7 @@ def main() -> None:
                 "ratio_8_vs_1_median": round(statistics.median(ratios), 2),
                 "ratios": [round(r, 2) for r in ratios],
                 "tokens_per_cpu_second_ratio_8_vs_1_median": round(statistics.median(cpu_ratios), 2),
+                **ceiling,
                 "mean_decode_batch_8_clients": round(statistics.median(batch_means), 2),
                 "ttft_8_clients_p50_s": round(pct(ttft, 0.5), 3), "ttft_8_clients_p99_s": round(pct(ttft, 0.99), 3),
                 "16_clients": {"complete": 16 - len(s16.errors), "errors": s16.errors[:5],

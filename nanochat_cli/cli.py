@@ -274,28 +274,15 @@ def bench_kernels(
 
 
 def main() -> None:
-    """Console-script entry point: runs the app, turning NanochatError into one clean line."""
+    """Console-script entry point. Usage errors are Click's (usage line, exit 2); a NanochatError is one line, exit 1."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: Click reports bad options itself and exits through SystemExit
     except NanochatError as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(1)
-    except (typer.Exit, SystemExit) as e:
-        code = getattr(e, "exit_code", getattr(e, "code", 0))
-        sys.exit(code or 0)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as e:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
 
 if __name__ == "__main__":

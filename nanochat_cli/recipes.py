@@ -144,7 +144,7 @@ class LoggingSection:
     metrics_file: str = _f("metrics.jsonl", "metrics JSONL file name inside checkpoint.dir")
     plot: bool = _f(True, "write curves.png (loss, val loss, entropy) beside the checkpoints")
     progress: bool = _f(True, "live rich progress on stderr")
-    peak_flops: float = _f(0.0, "peak FLOP/s for MFU; 0 = estimate (H100 bf16 989e12 per GPU; CPU cores*freq*64)")
+    peak_flops: float = _f(0.0, "peak FLOP/s for MFU; 0 = estimate (GPU data sheet, H100 bf16 989e12; CPU threads*clock*32 or 64 fp32 FLOP/cycle)")
 
 
 @dataclass

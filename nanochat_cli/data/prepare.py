@@ -129,7 +129,9 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
             return update
 
         # 1. find crates
-        crates = sources.collect_crates(data, cache, bar("fetch crates"))
+        fetch_bar = bar("fetch crates")
+        crates = sources.collect_crates(data, cache, fetch_bar)
+        fetch_bar(len(crates), len(crates))
         if not crates:
             raise NanochatError(sources.no_sources_message(list(data.sources)))
 

@@ -9,10 +9,11 @@ Results file (schema_version 1), written atomically by `write_results`:
   sandbox          {mode, edition, rustc, isolation, limits, sandbox_version}
   summary          {problems, samples, compile_rate, pass_rate, pass_at_k {"1": ..}, status_counts
                     {OK, SyntaxError, Exception, Timeout}, error_codes {"E0308": count, ..}, ast_means {..},
-                    samples_with_parse_errors, generation {tokens, seconds, tokens_per_s}}
+                    samples_with_parse_errors, trivial_passes (passing samples whose completion is only
+                    whitespace/comments, e.g. an empty `trait X {}`), generation {tokens, seconds, tokens_per_s}}
   problems[]       {name, kind, n, compiled, passed, pass_at_k {"k": ..},
                     samples[] {index, completion (raw, before the stop-token cut), status, compiled, passed,
-                               first_error, error_codes, exit_code, compile_s, run_s, cached, tokens,
+                               trivial, first_error, error_codes, exit_code, compile_s, run_s, cached, tokens,
                                ast {parse_errors, error_nodes, missing_nodes, functions, cyclomatic,
                                     max_nesting, unsafe_blocks, unwrap_calls, expect_calls, panic_macros, lines}}}
 Rates are fractions in [0, 1]; pass@k for a k above a problem's n is absent.
@@ -85,6 +86,8 @@ def print_summary(results: dict, console: Console | None = None) -> None:
     for st, c in s["status_counts"].items():
         t.add_row(f"status {st}", str(c))
     t.add_row("samples with parse errors", str(s["samples_with_parse_errors"]))
+    if s.get("trivial_passes"):
+        t.add_row("passes with an empty completion", str(s["trivial_passes"]))
     for k in ("cyclomatic", "max_nesting", "unwrap_calls", "lines"):
         t.add_row(f"mean {k}", f"{s['ast_means'][k]:.2f}")
     g = s["generation"]

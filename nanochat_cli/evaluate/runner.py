@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
+import re
 from dataclasses import asdict, dataclass, field
 
 from rich.console import Console
@@ -52,6 +53,12 @@ def item_source(problem: Problem, completion: str) -> str:
     return body + ("\n}\n" if closing.startswith("}") else "\n")
 
 
+def is_trivial(problem: Problem, completion: str) -> bool:
+    """Whether the cut completion is only whitespace and comments (an empty `trait X {}` still compiles)."""
+    body = re.sub(r"/\*.*?\*/", "", cut_at_stop_tokens(completion, problem.stop_tokens), flags=re.DOTALL)
+    return not re.sub(r"//[^\n]*", "", body).strip()
+
+
 def run_eval(config: EvalConfig, source: CompletionSource, console: Console | None = None) -> dict:
     """Generate, compile/run and score; returns the results dict (schema in report.py)."""
     console = console or Console(stderr=True)
@@ -87,7 +94,8 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
             ntok = gen.token_counts[pi][si] if gen.token_counts else None
             samples.append({
                 "index": si, "completion": completion, "status": r.status, "compiled": r.compiled,
-                "passed": r.status == "OK", "first_error": r.first_error, "error_codes": r.error_codes,
+                "passed": r.status == "OK", "trivial": is_trivial(p, completion), "first_error": r.first_error,
+                "error_codes": r.error_codes,
                 "exit_code": r.exit_code, "compile_s": round(r.compile_s, 4), "run_s": round(r.run_s, 4),
                 "cached": r.cached, "tokens": ntok, "ast": rust_ast_metrics(item_source(p, completion)).to_dict(),
             })
@@ -126,6 +134,7 @@ def summarize(records: list[dict], tokens: int | None, seconds: float) -> dict:
         "error_codes": error_code_histogram(s["error_codes"] for s in samples),
         "ast_means": {k: (sum(s["ast"][k] for s in samples) / len(samples) if samples else 0.0) for k in _AST_MEANS},
         "samples_with_parse_errors": sum(s["ast"]["parse_errors"] > 0 for s in samples),
+        "trivial_passes": sum(s["passed"] and s["trivial"] for s in samples),  # empty/comment-only completions
         "generation": {"tokens": tokens, "seconds": round(seconds, 3),
                        "tokens_per_s": (tokens / seconds) if tokens and seconds > 0 else None},
     }

@@ -107,5 +107,5 @@ def bitnet_weights(f) -> ModelWeights:
     tok_json = f.metadata.get(KEY_TOKENIZER_JSON) or _ggml_tokenizer_json(f)
     eos = {int(f.metadata["tokenizer.ggml.eos_token_id"])} if "tokenizer.ggml.eos_token_id" in f.metadata else set()
     notes = [f"token_embd stored {embd.tensor_type.name}"]
-    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos)
+    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos, lossy_embedding=embd.tensor_type != GT.F32)
 

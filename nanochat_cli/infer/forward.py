@@ -13,8 +13,9 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
-from nanochat_cli.infer.linear import make_linear
+from nanochat_cli.infer.linear import Act, Int8Linear, make_linear
 from nanochat_cli.infer.weights import ModelWeights
+from nanochat_cli.ternary import PlanarWeights
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class SlotState:
 
 
 class FeedForward:
-    def __init__(self, w: ModelWeights, prefix: str, cfg):
-        self.relu2 = cfg.ffn_type == "relu2"
+    def __init__(self, w: ModelWeights, prefix: str, cfg, exact: bool):
+        self.relu2, self.exact = cfg.ffn_type == "relu2", exact
         get = w.get
         self.inp = make_linear(get(prefix + ".up_proj.weight") if self.relu2
                                else [get(prefix + ".gate_proj.weight"), get(prefix + ".up_proj.weight")])
@@ -59,43 +60,41 @@ class FeedForward:
         self.down = make_linear(get(prefix + ".down_proj.weight"))
         self.eps = cfg.norm_eps
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: Act) -> np.ndarray:
         if self.relu2:
             h = np.square(np.maximum(self.inp(x), 0))
         else:
             gate, up = self.inp.split(x)
-            h = L.silu(gate) * up
-        if self.sub_norm is not None:
-            h = L.rms_norm(h, self.sub_norm, self.eps)
-        return self.down(h)
+            h = L.silu(gate, self.exact) * up
+        return self.down(Act(h, self.sub_norm, self.eps, self.exact))
 
 
 class MoE:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix):
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, exact: bool):
         self.mix, self.top_k = mix, cfg.moe_top_k
         self.router_t = np.ascontiguousarray(w.float(prefix + ".router.weight").T.astype(mix))
-        self.experts = [FeedForward(w, f"{prefix}.experts.{e}", cfg) for e in range(cfg.moe_experts)]
-        self.shared = FeedForward(w, prefix + ".shared_expert", cfg) if cfg.moe_shared_expert else None
+        self.experts = [FeedForward(w, f"{prefix}.experts.{e}", cfg, exact) for e in range(cfg.moe_experts)]
+        self.shared = FeedForward(w, prefix + ".shared_expert", cfg, exact) if cfg.moe_shared_expert else None
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        probs = L.softmax(x.astype(self.mix) @ self.router_t).astype(np.float32)
+    def __call__(self, x: Act) -> np.ndarray:
+        probs = L.softmax(x.y.astype(self.mix) @ self.router_t).astype(np.float32)
         # torch.topk order: largest first (stable argsort of -p keeps the lower index first on ties)
         top_i = np.argsort(-probs, axis=-1, kind="stable")[:, :self.top_k]
         top_p = np.take_along_axis(probs, top_i, axis=-1)
         top_p = top_p / top_p.sum(axis=-1, keepdims=True)
-        out = np.zeros_like(x)
+        out = np.zeros(x.shape, np.float32)
         for e, expert in enumerate(self.experts):
             rows, slot = np.nonzero(top_i == e)
             if rows.size:
-                out[rows] += expert(x[rows]) * top_p[rows, slot][:, None]
+                out[rows] += expert(x.rows(rows)) * top_p[rows, slot][:, None]
         if self.shared is not None:
             out = out + self.shared(x)
         return out
 
 
 class Attention:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, rope):
-        self.h, self.h_kv, self.d = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, rope, exact: bool):
+        self.h, self.h_kv, self.d, self.exact = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, exact
         self.mix, self.cos, self.sin = mix, *rope
         get = w.get
         self.qkv = make_linear([get(f"{prefix}.{p}_proj.weight") for p in "qkv"])
@@ -103,13 +102,14 @@ class Attention:
         self.o = make_linear(get(prefix + ".o_proj.weight"))
         self.eps = cfg.norm_eps
 
-    def __call__(self, x: np.ndarray, segments: list[Segment], positions: np.ndarray, cache) -> np.ndarray:
-        n = x.shape[0]
-        q, k, v = self.qkv.split(x)
-        cos, sin = self.cos[positions], self.sin[positions]
-        q = L.apply_rope(q.reshape(n, self.h, self.d), cos, sin)
-        k = L.apply_rope(k.reshape(n, self.h_kv, self.d), cos, sin)
-        v = v.reshape(n, self.h_kv, self.d)
+    def __call__(self, x: Act, segments: list[Segment], positions: np.ndarray, cache) -> np.ndarray:
+        n, h = x.shape[0], self.h
+        qkv = self.qkv(x)
+        cut = (h + self.h_kv) * self.d
+        # q and k rotate together: one pass over (N, H + H_kv, D)
+        qk = L.apply_rope(qkv[:, :cut].reshape(n, h + self.h_kv, self.d), self.cos[positions], self.sin[positions])
+        q, k = qk[:, :h], qk[:, h:]
+        v = qkv[:, cut:].reshape(n, self.h_kv, self.d)
         kc, vc = cache
         out = np.empty((n, self.h * self.d), np.float32)
         for sg in segments:
@@ -118,14 +118,12 @@ class Attention:
             kc[sg.slot, :, sg.start:end] = k[rows].transpose(1, 0, 2)
             vc[sg.slot, :, sg.start:end] = v[rows].transpose(1, 0, 2)
             out[rows] = L.causal_attention(q[rows], kc[sg.slot, :, :end], vc[sg.slot, :, :end], sg.start, self.mix)
-        if self.sub_norm is not None:
-            out = L.rms_norm(out, self.sub_norm, self.eps)
-        return self.o(out)
+        return self.o(Act(out, self.sub_norm, self.eps, self.exact))
 
 
 class DeltaNet:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix):
-        self.h, self.d, self.mix, self.eps = cfg.n_heads, cfg.head_dim, mix, cfg.norm_eps
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, exact: bool):
+        self.h, self.d, self.mix, self.eps, self.exact = cfg.n_heads, cfg.head_dim, mix, cfg.norm_eps, exact
         get = w.get
         self.qkvg = make_linear([get(f"{prefix}.{p}_proj.weight") for p in ("q", "k", "v", "gate")])
         self.o = make_linear(get(prefix + ".o_proj.weight"))
@@ -135,13 +133,13 @@ class DeltaNet:
         self.dt_bias = w.float(prefix + ".dt_bias").astype(mix)
         self.out_norm = w.float(prefix + ".out_norm.weight")
 
-    def __call__(self, x: np.ndarray, segments: list[Segment], positions, cache) -> np.ndarray:
+    def __call__(self, x: Act, segments: list[Segment], positions, cache) -> np.ndarray:
         n, h, d, mix = x.shape[0], self.h, self.d, self.mix
         q, k, v, gate = self.qkvg.split(x)
         q = L.l2_normalize(q.reshape(n, h, d).astype(mix)) / mix(np.sqrt(d))
         k = L.l2_normalize(k.reshape(n, h, d).astype(mix))
         v = v.reshape(n, h, d).astype(mix)
-        xm = x.astype(mix)
+        xm = x.y.astype(mix)
         beta = L.sigmoid(xm @ self.beta_t)
         g = self.neg_a * L.softplus(xm @ self.decay_t + self.dt_bias)
         o = np.empty((n, h, d), mix)
@@ -155,18 +153,20 @@ class DeltaNet:
                 for r in range(sg.row, sg.row + sg.length):
                     o[r], s = L.delta_rule_step(s, q[r], k[r], v[r], beta[r], g[r])
                 cache[sg.slot] = s
-        o = L.rms_norm(o.astype(np.float32), self.out_norm, self.eps) * L.silu(gate).reshape(n, h, d)
-        return self.o(o.reshape(n, h * d))
+        o = (L.rms_norm(o.astype(np.float32), self.out_norm, self.eps, self.exact)
+             * L.silu(gate, self.exact).reshape(n, h, d))
+        return self.o(Act(o.reshape(n, h * d)))
 
 
 class Block:
-    def __init__(self, w: ModelWeights, i: int, cfg, mix, rope):
+    def __init__(self, w: ModelWeights, i: int, cfg, mix, rope, exact: bool):
         p = f"blocks.{i}"
-        self.kind = cfg.layer_type(i)
+        self.kind, self.exact = cfg.layer_type(i), exact
         self.attn_norm = w.float(p + ".attn_norm.weight")
         self.ffn_norm = w.float(p + ".ffn_norm.weight")
-        self.mixer = Attention(w, p + ".attn", cfg, mix, rope) if self.kind == "A" else DeltaNet(w, p + ".attn", cfg, mix)
-        self.ffn = MoE(w, p + ".ffn", cfg, mix) if cfg.moe_experts else FeedForward(w, p + ".ffn", cfg)
+        self.mixer = (Attention(w, p + ".attn", cfg, mix, rope, exact) if self.kind == "A"
+                      else DeltaNet(w, p + ".attn", cfg, mix, exact))
+        self.ffn = MoE(w, p + ".ffn", cfg, mix, exact) if cfg.moe_experts else FeedForward(w, p + ".ffn", cfg, exact)
         self.n, self.eps = cfg.mhc_streams, cfg.norm_eps
         if self.n > 1:
             args = (cfg.mhc_streams, cfg.mhc_dynamic, cfg.norm_eps, mix)
@@ -175,34 +175,45 @@ class Block:
 
     def __call__(self, x, segments, positions, cache):
         """x is (N, d) for a plain residual, (N, n, d) streams with mHC."""
+        norm = lambda h, w: Act(h, w, self.eps, self.exact)  # noqa: E731
         if self.n == 1:
-            x = x + self.mixer(L.rms_norm(x, self.attn_norm, self.eps), segments, positions, cache)
-            return x + self.ffn(L.rms_norm(x, self.ffn_norm, self.eps))
+            x = x + self.mixer(norm(x, self.attn_norm), segments, positions, cache)
+            return x + self.ffn(norm(x, self.ffn_norm))
         c = self.attn_mhc(x)
-        y = self.mixer(L.rms_norm(L.mhc_read(x, c), self.attn_norm, self.eps), segments, positions, cache)
+        y = self.mixer(norm(L.mhc_read(x, c), self.attn_norm), segments, positions, cache)
         x = L.mhc_write(x, y, c)
         c = self.ffn_mhc(x)
-        y = self.ffn(L.rms_norm(L.mhc_read(x, c), self.ffn_norm, self.eps))
+        y = self.ffn(norm(L.mhc_read(x, c), self.ffn_norm))
         return L.mhc_write(x, y, c)
 
 
 class NativeModel:
-    """The whole network; `mix` = np.float32 (fast) or np.float64 (matches torch under float64_mixing)."""
+    """The whole network. Fast mode (default): float32 mixers, numpy float ops. Reference mode (mix=np.float64):
+    float64 mixers and torch's RMSNorm/SiLU, reproducing TernaryLM under float64_mixing() to float rounding."""
 
-    def __init__(self, weights: ModelWeights, mix=np.float32):
+    def __init__(self, weights: ModelWeights, mix=np.float32, int8_head: bool | None = None):
+        """int8_head: run a float output head as int8 rows (Int8Linear, 4x fewer bytes per token); None = only
+        when the file already stored the embedding quantized (a Q6_K / F16 llama.cpp head), never in reference mode."""
         cfg = self.cfg = weights.config
         self.mix, self.weights = mix, weights
+        self.exact = mix == np.float64
         self.embed = np.ascontiguousarray(weights.float("embed.weight"), dtype=np.float32)
         if self.embed.shape != (cfg.vocab_size, cfg.d_model):
             raise NanochatError(f"{weights.source}: embedding is {self.embed.shape}, config says "
                                 f"({cfg.vocab_size}, {cfg.d_model})")
         rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
-        self.blocks = [Block(weights, i, cfg, mix, rope) for i in range(cfg.n_layers)]
+        self.blocks = [Block(weights, i, cfg, mix, rope, self.exact) for i in range(cfg.n_layers)]
         self.norm = weights.float("norm.weight")
         head = weights.tensors.get("head.weight")
         if head is None and not cfg.tie_embeddings:
             raise NanochatError(f"{weights.source}: untied model without head.weight")
-        self.head = make_linear(self.embed if head is None else head)
+        if int8_head is None:
+            int8_head = weights.lossy_embedding and mix != np.float64
+        float_head = self.embed if head is None else head
+        if int8_head and not isinstance(float_head, PlanarWeights):
+            self.head = Int8Linear(float_head)
+        else:
+            self.head = make_linear(float_head)
 
     def new_state(self, n_slots: int, ctx: int) -> SlotState:
         if ctx > self.cfg.max_seq_len:
@@ -224,7 +235,7 @@ class NativeModel:
             x = x.mean(axis=1, dtype=np.float32)
         if last_only:
             x = x[[s.row + s.length - 1 for s in segments]]
-        logits = self.head(L.rms_norm(x, self.norm, self.cfg.norm_eps))
+        logits = self.head(Act(x, self.norm, self.cfg.norm_eps, self.exact))
         cap = self.cfg.logit_softcap
         if cap > 0:
             logits = np.float32(cap) * np.tanh(logits / np.float32(cap))

@@ -37,15 +37,17 @@ class LoadedModel:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
 
-def load_model(path, threads: int | None = None, mix=np.float32) -> LoadedModel:
-    """A nanochat GGUF, llama.cpp bitnet GGUF or checkpoint directory, ready to run (kernel layouts built)."""
+def load_model(path, threads: int | None = None, mix=np.float32, int8_head: bool | None = None) -> LoadedModel:
+    """A nanochat GGUF, llama.cpp bitnet GGUF or checkpoint directory, ready to run (kernel layouts built).
+
+    mix=np.float64 is the reference mode (matches the torch model to float rounding); int8_head: see NativeModel."""
     if threads:
         from nanochat_cli.kernels import set_threads
 
         set_threads(int(threads))
     weights = load_model_weights(path)
     tokenizer = weights.tokenizer()
-    model = NativeModel(weights, mix=mix)
+    model = NativeModel(weights, mix=mix, int8_head=int8_head)
     eos = {i for i in (tokenizer.token_to_id(EOT),) if i is not None} | set(weights.eos_ids)
     return LoadedModel(model, tokenizer, weights, eos)
 

@@ -2,7 +2,8 @@
 
 RMSNorm, RoPE (rotate-half pairing, tables from float64 angles), SwiGLU / ReLU^2, causal GQA attention over a
 cached prefix, the gated delta rule step, mHC-lite coefficients. `mix` is the dtype of the sequence mixers and
-small gates (float32 for speed, float64 to match `float64_mixing()` in cross-checks).
+small gates (float32 for speed, float64 to match `float64_mixing()` in cross-checks); `exact` makes RMSNorm and
+SiLU go through torch's own kernels, bit-identical to the model (reference mode, slower per call).
 """
 
 from __future__ import annotations
@@ -14,19 +15,24 @@ import numpy as np
 import torch
 
 
-def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
-    """x * rsqrt(mean(x^2) + eps) * w, through torch's own reduction: numpy sums in another order, and a
-    last-bit difference here moves the int8 rounding of the next BitLinear's input."""
-    t = torch.from_numpy(np.ascontiguousarray(x))
-    y = t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + eps)
-    if weight is not None:
-        y = y * torch.from_numpy(weight)
-    return y.numpy()
+def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float, exact: bool = False) -> np.ndarray:
+    """x * rsqrt(mean(x^2) + eps) * w. exact=True goes through torch's own reduction, bit-identical to the model:
+    numpy sums in another order, and a last-bit difference moves the int8 rounding of the next BitLinear's input
+    now and then (a 1e-3-sized change of the logits of a tiny random model). numpy is 4x faster per call."""
+    if exact:
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        y = t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + eps)
+        return (y if weight is None else y * torch.from_numpy(weight)).numpy()
+    x = np.asarray(x)
+    y = x * (1 / np.sqrt(np.mean(np.square(x), axis=-1, keepdims=True) + x.dtype.type(eps)))
+    return y if weight is None else y * weight
 
 
-def silu(x: np.ndarray) -> np.ndarray:
-    # torch's vectorised exp differs from numpy's in the last bit now and then (see rms_norm)
-    return torch.nn.functional.silu(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+def silu(x: np.ndarray, exact: bool = False) -> np.ndarray:
+    """x * sigmoid(x); exact=True uses torch's (its vectorised exp differs from numpy's in the last bit)."""
+    if exact:
+        return torch.nn.functional.silu(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+    return x / (np.float32(1) + np.exp(-x))
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
@@ -66,15 +72,16 @@ def causal_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, start: int, mi
     t, h, d = q.shape
     h_kv, s, _ = k.shape
     rep = h // h_kv
-    qg = q.astype(mix).transpose(1, 0, 2).reshape(h_kv, rep * t, d)  # (H_kv, rep*T, D)
-    scores = np.matmul(qg, k.astype(mix).transpose(0, 2, 1)) * mix(1.0 / math.sqrt(d))  # (H_kv, rep*T, S)
+    qg = q.astype(mix, copy=False).transpose(1, 0, 2).reshape(h_kv, rep * t, d)  # (H_kv, rep*T, D)
+    scores = np.matmul(qg, k.astype(mix, copy=False).transpose(0, 2, 1))  # (H_kv, rep*T, S)
+    scores *= mix(1.0 / math.sqrt(d))
     scores = scores.reshape(h_kv, rep, t, s)
     if t > 1:
         visible = np.arange(s)[None, :] <= (start + np.arange(t))[:, None]
         scores = np.where(visible, scores, -np.inf)
     probs = softmax(scores)
-    y = np.matmul(probs.reshape(h_kv, rep * t, s), v.astype(mix))  # (H_kv, rep*T, D)
-    return y.reshape(h, t, d).transpose(1, 0, 2).reshape(t, h * d).astype(np.float32)
+    y = np.matmul(probs.reshape(h_kv, rep * t, s), v.astype(mix, copy=False))  # (H_kv, rep*T, D)
+    return y.reshape(h, t, d).transpose(1, 0, 2).reshape(t, h * d).astype(np.float32, copy=False)
 
 
 def delta_rule_step(s, q, k, v, beta, g):

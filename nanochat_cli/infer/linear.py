@@ -18,14 +18,78 @@ from nanochat_cli.ternary.constants import ACT_QMAX
 _QMAX = np.float32(ACT_QMAX)
 
 
+def _ops():
+    from nanochat_cli.infer._ops import ffi, lib
+
+    return ffi, lib
+
+
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-token int8 quantization by the contract (quant.quantize_activations), in a few numpy passes."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    scale = np.abs(x).max(axis=1) / _QMAX
-    safe = np.where(scale > 0, scale, np.float32(1))  # an all-zero row quantizes to zeros
-    q = np.rint(x / safe[:, None])
-    np.clip(q, -_QMAX, _QMAX, out=q)
-    return q.astype(np.int8), scale.astype(np.float32, copy=False)
+    """Per-token int8 quantization by the contract (quant.quantize_activations), in one C pass."""
+    return Act(x).quantized()
+
+
+class Act:
+    """Activation rows entering linear layers: the float rows (RMSNorm-ed first when `norm` is given) and their
+    per-token int8 quantization, each computed once however many layers read them. Fast mode fuses the norm and
+    the quantization in one C pass (native/ops.c); exact mode normalises with torch's RMSNorm (bit-identical to
+    the model) and quantizes the result by the same contract."""
+
+    __slots__ = ("_x", "_norm", "_eps", "_exact", "_y", "_q", "_s")
+
+    def __init__(self, x: np.ndarray, norm: np.ndarray | None = None, eps: float = 0.0, exact: bool = False):
+        self._x, self._norm, self._eps, self._exact = x, norm, eps, exact
+        self._y = self._q = self._s = None
+
+    @property
+    def y(self) -> np.ndarray:
+        if self._y is None:
+            if self._norm is None:
+                self._y = np.ascontiguousarray(self._x, dtype=np.float32)
+            elif self._exact:
+                from nanochat_cli.infer.layers import rms_norm
+
+                self._y = rms_norm(self._x, self._norm, self._eps, exact=True)
+            else:
+                self._run(want_y=True)
+        return self._y
+
+    def quantized(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._q is None:
+            self._run(want_y=self._y is None and self._norm is not None and not self._exact)
+        return self._q, self._s
+
+    def _run(self, want_y: bool) -> None:
+        ffi, lib = _ops()
+        fused = self._norm is not None and not self._exact
+        x = np.ascontiguousarray(self._x if fused else self.y, dtype=np.float32)
+        n, k = x.shape
+        self._q = np.empty((n, k), np.int8)
+        self._s = np.empty(n, np.float32)
+        y = np.empty((n, k), np.float32) if fused and want_y else None
+        lib.norm_quantize(ffi.from_buffer("float[]", x),
+                          ffi.from_buffer("float[]", self._norm) if fused else ffi.NULL, n, k, self._eps,
+                          ffi.NULL if y is None else ffi.from_buffer("float[]", y, require_writable=True),
+                          ffi.from_buffer("int8_t[]", self._q, require_writable=True),
+                          ffi.from_buffer("float[]", self._s, require_writable=True))
+        if y is not None:
+            self._y = y
+
+    def rows(self, idx) -> Act:
+        """The same activation restricted to some rows (per-token quantization makes this a plain slice)."""
+        sub = Act(None)
+        sub._y = self.y[idx]
+        if self._q is not None:
+            sub._q, sub._s = self._q[idx], self._s[idx]
+        return sub
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self._x.shape if self._y is None else self._y.shape
+
+
+def as_act(x) -> Act:
+    return x if isinstance(x, Act) else Act(x)
 
 
 def fuse_planar(parts: list[PlanarWeights]) -> PlanarWeights:
@@ -43,6 +107,11 @@ def fuse_planar(parts: list[PlanarWeights]) -> PlanarWeights:
     return PlanarWeights.from_packed(packed, scales, (packed.shape[0], k), group)
 
 
+def _cut(y: np.ndarray, splits: list[int]) -> list[np.ndarray]:
+    edges = [0, *splits, y.shape[1]]
+    return [y[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+
 class TernaryLinear:
     """y = W x for float32 rows x (N, K): quantize per token, native kernel, float32 (N, M) out."""
 
@@ -53,13 +122,13 @@ class TernaryLinear:
         self.prepared = prepare(self.planar)
         self.shape = self.planar.shape
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        q, s = quantize_rows(x)
+    def __call__(self, x) -> np.ndarray:
+        q, s = as_act(x).quantized()
         return matmul(self.prepared, q, s)
 
-    def split(self, x: np.ndarray) -> list[np.ndarray]:
-        """The fused product, cut back into the parts' outputs."""
-        return np.split(self(x), self.splits, axis=1)
+    def split(self, x) -> list[np.ndarray]:
+        """The fused product, cut back into the parts' outputs (views)."""
+        return _cut(self(x), self.splits)
 
     @property
     def nbytes(self) -> int:
@@ -76,11 +145,11 @@ class FloatLinear:
         self.w = np.ascontiguousarray(full, dtype=np.float32)  # a tied head shares the embedding's memory
         self.shape = full.shape
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(x, dtype=np.float32) @ self.w.T
+    def __call__(self, x) -> np.ndarray:
+        return as_act(x).y @ self.w.T
 
-    def split(self, x: np.ndarray) -> list[np.ndarray]:
-        return np.split(self(x), self.splits, axis=1)
+    def split(self, x) -> list[np.ndarray]:
+        return _cut(self(x), self.splits)
 
     @property
     def nbytes(self) -> int:
@@ -95,3 +164,37 @@ def make_linear(parts):
     if any(isinstance(p, PlanarWeights) for p in items):
         raise NanochatError("cannot fuse ternary and float matrices")
     return FloatLinear(parts)
+
+
+class Int8Linear:
+    """A float matrix as int8 rows with one absmax scale per row, times int8 per-token activations (the fast
+    output head: a quarter of the float32 bytes). Numerics: y = x_scale * (w_scale * exact int32 dot)."""
+
+    def __init__(self, w: np.ndarray):
+        self.ffi, self.lib = _ops()
+        self.kind = self.lib.head_best_kind()
+        w = np.asarray(w, dtype=np.float32)
+        scale = np.abs(w).max(axis=1) / _QMAX
+        safe = np.where(scale > 0, scale, np.float32(1))
+        self.w = np.clip(np.rint(w / safe[:, None]), -_QMAX, _QMAX).astype(np.int8)
+        self.w_scale = scale.astype(np.float32)
+        self.w_sum = self.w.sum(axis=1, dtype=np.int32)
+        self.shape = w.shape
+
+    def __call__(self, x) -> np.ndarray:
+        from nanochat_cli.kernels import get_threads
+
+        q, s = as_act(x).quantized()
+        m, k = self.shape
+        if q.shape[1] != k:
+            raise NanochatError(f"activations have {q.shape[1]} columns, the head expects {k}")
+        y = np.empty((q.shape[0], m), np.float32)
+        fb = self.ffi.from_buffer
+        self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), fb("int32_t[]", self.w_sum), m, k,
+                             fb("int8_t[]", q), fb("float[]", s), q.shape[0], fb("float[]", y, require_writable=True),
+                             self.kind, get_threads())
+        return y
+
+    @property
+    def nbytes(self) -> int:
+        return self.w.nbytes

@@ -77,7 +77,7 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
     loop = asyncio.get_running_loop()
     events: asyncio.Queue = asyncio.Queue()
     jobs = []
-    for p, ids in enumerate(prompt_ids):
+    for ids in prompt_ids:
         for j in range(req.n):
             seed = None if req.seed is None else (req.seed + j) % (1 << 64)  # numpy seeds are non-negative
             jobs.append(Job(len(jobs), ids, req, seed, stops, events, loop))
@@ -89,10 +89,11 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
     except ConnectionResetError:  # the client left mid-stream: nothing to answer, the jobs are cancelled below
         return web.Response(status=499)
     finally:
-        # Client gone, an error or done: every unfinished job leaves its slot at the next step.
-        if any(not j.cancelled for j in jobs):
-            for job in jobs:
-                job.cancel()
+        # Client gone or an error: every unfinished job leaves its slot at the next step.
+        unfinished = [j for j in jobs if not j.finished]
+        for job in unfinished:
+            job.cancel()
+        if unfinished:
             state.scheduler.wake()
 
 
@@ -110,8 +111,6 @@ async def _collect(state, jobs, events, fmt, prompt_ids) -> web.Response:
         elif isinstance(ev, Finished):
             pending -= 1
             r.finish_reason, r.completion_tokens, r.error = ev.finish_reason, ev.completion_tokens, ev.error
-    for job in jobs:
-        job.cancelled = True  # all finished: nothing to cancel in the finally clause
     failed = next((r for r in results if r.finish_reason in ("error", "cancelled")), None)
     if failed is not None:
         if failed.finish_reason == "cancelled":
@@ -147,8 +146,6 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
                 await resp.write(sse_data(err.body()))
                 continue
             await resp.write(sse_data(fmt.final_chunk(index, ev.finish_reason)))
-    for job in jobs:
-        job.cancelled = True
     if req.include_usage:
         await resp.write(sse_data(fmt.usage_chunk(_usage([j.prompt_ids for j in jobs[::req.n]], results))))
     await resp.write(DONE)

@@ -69,7 +69,8 @@ class Job:
     events: asyncio.Queue  # shared by all choices of one request: receives (index, event)
     loop: asyncio.AbstractEventLoop
     arrival: float = field(default_factory=time.perf_counter)
-    cancelled: bool = False
+    cancelled: bool = False  # set by the handler (client gone) or at shutdown
+    finished: bool = False  # set by the worker before it sends Finished
     # worker-side state
     slot: int = -1
     prefilled: int = 0  # prompt tokens in the slot's cache
@@ -196,6 +197,7 @@ class Scheduler:
         while self._pending and self._free_slots():
             job = self._pending.popleft()
             if job.cancelled:
+                job.finished = True
                 self._emit(job, Finished("cancelled", len(job.prompt_ids), 0))
                 continue
             free = [s for s, j in enumerate(self._slots) if j is None]
@@ -291,6 +293,7 @@ class Scheduler:
             tail = job.stream.flush()
             if tail:
                 self._emit(job, TextDelta(tail))
+        job.finished = True
         self._emit(job, Finished(reason, len(job.prompt_ids), len(job.generated), error))
         if reason in ("stop", "length"):
             self.metrics.latency.observe(time.perf_counter() - job.arrival)

@@ -16,23 +16,29 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 # Dense peak FLOP/s per GPU (bf16, no sparsity), from the vendors' data sheets.
 GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12, "4090": 165e12}
-CPU_FLOPS_PER_CYCLE = 64  # fp32: two AVX-512 FMA ports x 16 lanes x 2 flops
+
+
+def cpu_flops_per_cycle(cpuinfo: str) -> int:
+    """fp32 FLOP per cycle per core: 2 FMA ports x lanes x 2. Intel AVX-512 cores have 512-bit FMA ports (64);
+    AMD Zen 4 runs AVX-512 as two 256-bit halves, and AVX2-only cores have 256-bit ports (32)."""
+    intel = "GenuineIntel" in cpuinfo
+    return 64 if intel and " avx512f" in cpuinfo else 32
 
 
 def peak_flops(device: torch.device, threads: int, configured: float) -> float:
-    """Peak FLOP/s of one process's device: the recipe's figure, a GPU data-sheet figure, or cores*freq*64."""
+    """Peak FLOP/s of one process's device: the recipe's figure, a GPU data-sheet figure, or threads*clock*FLOP/cycle."""
     if configured > 0:
         return configured
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         return next((v for k, v in GPU_PEAK.items() if k in name), 100e12)
-    mhz = 3000.0
     try:
-        m = re.search(r"cpu MHz\s*:\s*([\d.]+)", Path("/proc/cpuinfo").read_text())
-        mhz = float(m.group(1)) if m else mhz
+        cpuinfo = Path("/proc/cpuinfo").read_text()
     except OSError:
-        pass
-    return threads * mhz * 1e6 * CPU_FLOPS_PER_CYCLE
+        cpuinfo = ""
+    m = re.search(r"cpu MHz\s*:\s*([\d.]+)", cpuinfo)
+    mhz = float(m.group(1)) if m else 3000.0
+    return threads * mhz * 1e6 * cpu_flops_per_cycle(cpuinfo)
 
 
 def flops_per_token(matmul_params: int, n_layers: int, d_model: int, seq_len: int) -> float:

@@ -138,3 +138,21 @@ def test_cli_user_mistakes_are_one_line_errors(args, message, tmp_path):
                        timeout=120, check=False)
     assert r.returncode == 1
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_empty_completions_that_compile_are_flagged_trivial(tmp_path):
+    from nanochat_cli.evaluate.problems import load_problem_set
+
+    seed = {p.name: p for p in load_problem_set("seed16")}
+    subset = tmp_path / "two.json"
+    subset.write_text(json.dumps([seed["seed16_trait_parser"].to_dict(), seed["seed16_factorial"].to_dict()]))
+    comp = tmp_path / "c.jsonl"
+    comp.write_text("".join(json.dumps({"name": n, "completion": c}) + "\n" for n, c in [
+        ("seed16_trait_parser", "// nothing\n}\n"), ("seed16_trait_parser", "    fn parse(&self);\n"),
+        ("seed16_factorial", "\n}"), ("seed16_factorial", "    1\n"),
+    ]))
+    results = run_eval(EvalConfig(problems=str(subset), params=GenerationParams(n_samples=2)), CompletionsFileSource(comp))
+    trait, fact = results["problems"]
+    assert [s["status"] for s in trait["samples"]] == ["OK", "OK"] and [s["trivial"] for s in trait["samples"]] == [True, False]
+    assert [s["status"] for s in fact["samples"]] == ["SyntaxError", "OK"]  # an empty fn body does not type-check
+    assert results["summary"]["trivial_passes"] == 1

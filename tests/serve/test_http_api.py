@@ -207,10 +207,13 @@ def test_malformed_json_is_400(bigram_server, raw):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
 
 
-def test_ten_megabyte_body_is_413_and_the_server_survives(bigram_server):
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_ten_megabyte_body_is_413_and_the_server_survives(bigram_server, chunked):
     server, _ = bigram_server
     blob = b'{"prompt": "' + b"a" * (10 << 20) + b'"}'
-    r = httpx.post(f"{server.url}/v1/completions", content=blob, headers={"Content-Type": "application/json"},
+    # chunked: no Content-Length to refuse up front, so the limit must hold while the body is read
+    content = (blob[i:i + (1 << 20)] for i in range(0, len(blob), 1 << 20)) if chunked else blob
+    r = httpx.post(f"{server.url}/v1/completions", content=content, headers={"Content-Type": "application/json"},
                    timeout=60)
     assert r.status_code == 413 and r.json()["error"]["type"] == "invalid_request_error"
     assert post(server.url, "/v1/completions", {"prompt": "x", "max_tokens": 1}).status_code == 200

@@ -147,3 +147,59 @@ def test_unknown_model_is_404_through_the_client(client):
         client.completions.create(model="gpt-4", prompt="x", max_tokens=1)
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="tiny", messages=[], max_tokens=1)
+
+
+def test_chat_logprobs_have_one_entry_per_token(client):
+    r = client.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "fn"}], max_tokens=5,
+                                       temperature=0, logprobs=True, top_logprobs=2, extra_body={"ignore_eos": True})
+    entries = r.choices[0].logprobs.content
+    assert len(entries) == r.usage.completion_tokens
+    for e in entries:
+        assert len(e.top_logprobs) == 2 and e.logprob <= 0
+        assert e.top_logprobs[0].logprob == pytest.approx(e.logprob, abs=1e-9)  # greedy picks the most likely
+
+
+def test_repeated_prompt_reuses_the_slot_cache(engine_server):
+    def reused() -> float:
+        text = httpx.get(f"{engine_server.url}/metrics").text
+        return float(re.search(r"^nanochat_prompt_tokens_reused_total (\S+)", text, re.MULTILINE).group(1))
+
+    body = {"prompt": "pub fn parse(input: &str) -> Result<Vec<u32>, String> {", "max_tokens": 2}
+    ids = httpx.post(f"{engine_server.url}/tokenize", json={"content": body["prompt"]}).json()["tokens"]
+    httpx.post(f"{engine_server.url}/v1/completions", json=body, timeout=60)
+    before = reused()
+    httpx.post(f"{engine_server.url}/v1/completions", json=body, timeout=60)
+    assert reused() - before == len(ids) - 1  # all but the last prompt token came from the cache
+
+
+def test_sixteen_streaming_clients_all_complete_while_health_answers(engine_server):
+    import asyncio
+
+    async def one(client, i):
+        body = {"prompt": f"fn f{i}() ->", "max_tokens": 12, "stream": True, "ignore_eos": True,
+                "stream_options": {"include_usage": True}}
+        async with client.stream("POST", f"{engine_server.url}/v1/completions", json=body) as r:
+            assert r.status_code == 200
+            raw = b"".join([piece async for piece in r.aiter_raw()])
+        chunks = sse_json(raw)
+        assert chunks[-1]["usage"]["completion_tokens"] == 12
+        assert chunks[-2]["choices"][0]["finish_reason"] == "length"
+
+    async def main():
+        health = []
+        async with httpx.AsyncClient(timeout=120) as client:
+            done = asyncio.Event()
+
+            async def poll():
+                while not done.is_set():
+                    health.append((await client.get(f"{engine_server.url}/health")).status_code)
+                    await asyncio.sleep(0.05)
+
+            poller = asyncio.create_task(poll())
+            await asyncio.gather(*(one(client, i) for i in range(16)))
+            done.set()
+            await poller
+        return health
+
+    health = asyncio.run(main())
+    assert health and all(code == 200 for code in health)

@@ -74,3 +74,12 @@ def test_global_batch_is_split_across_ranks_and_micro_steps():
     x, y = s.micro_batch(5, 0, 0, 1, 8, 1)
     assert torch.equal(x[:, 1:], y[:, :-1])
     assert not torch.equal(s.micro_batch(6, 0, 0, 1, 8, 1)[0], whole)
+
+
+def test_cpu_peak_follows_the_fma_width():
+    from nanochat_cli.train.progress import cpu_flops_per_cycle, flops_per_token
+
+    assert cpu_flops_per_cycle("vendor_id : GenuineIntel\nflags : fma avx2 avx512f avx512bw") == 64
+    assert cpu_flops_per_cycle("vendor_id : AuthenticAMD\nflags : fma avx2 avx512f avx512bw") == 32
+    assert cpu_flops_per_cycle("vendor_id : GenuineIntel\nflags : fma avx2") == 32
+    assert flops_per_token(1000, 2, 64, 128) == 6000 + 12 * 2 * 64 * 128

@@ -1,0 +1,64 @@
+"""The engine's C helpers against numpy: contract quantization (plain and fused with RMSNorm), the int8 head."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nanochat_cli.infer.layers import rms_norm
+from nanochat_cli.infer.linear import Act, Int8Linear, TernaryLinear, fuse_planar
+from nanochat_cli.ternary import PlanarWeights, quantize_activations, reference_matmul
+
+
+@given(st.integers(1, 5), st.sampled_from([4, 12, 256, 1000, 1536]), st.floats(1e-3, 1e3), st.integers(0, 2**31))
+@settings(max_examples=60, deadline=None)
+def test_c_quantization_is_the_contract(n, k, magnitude, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, k)) * magnitude).astype(np.float32)
+    x[0, : k // 2] = np.round(x[0, : k // 2])  # many exact .5 ties after scaling
+    x[-1] = 0 if n > 1 else x[-1]
+    q, s = Act(x).quantized()
+    q_ref, s_ref = quantize_activations(x)
+    np.testing.assert_array_equal(s, s_ref)
+    np.testing.assert_array_equal(q, q_ref)
+
+
+@given(st.integers(1, 4), st.sampled_from([8, 256, 1536, 1000]), st.integers(0, 2**31))
+@settings(max_examples=40, deadline=None)
+def test_fused_norm_quantize_matches_rms_norm_then_contract(n, k, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((n, k)) * 3).astype(np.float32)
+    w = rng.uniform(0.5, 2, k).astype(np.float32)
+    act = Act(x, w, 1e-5)
+    q, s = act.quantized()
+    np.testing.assert_allclose(act.y, rms_norm(x, w, 1e-5), rtol=2e-6, atol=1e-6)
+    q_ref, s_ref = quantize_activations(act.y)  # the quantization of exactly the rows it returns
+    np.testing.assert_array_equal(q, q_ref)
+    np.testing.assert_array_equal(s, s_ref)
+
+
+@pytest.mark.parametrize("kind", [2, 1, 0])
+@pytest.mark.parametrize("k", [256, 1000, 64 * 3 + 5])
+def test_int8_head_kernels_give_exact_integer_products(kind, k):
+    rng = np.random.default_rng(k)
+    head = Int8Linear(rng.standard_normal((300, k)).astype(np.float32))
+    if kind > head.kind:
+        pytest.skip("this CPU lacks the instruction set")
+    head.kind = kind
+    x = rng.standard_normal((3, k)).astype(np.float32)
+    q, s = quantize_activations(x)
+    dots = (q.astype(np.int64) @ head.w.T.astype(np.int64)).astype(np.float32)
+    np.testing.assert_array_equal(head(x), s[:, None] * (head.w_scale[None, :] * dots))
+
+
+def test_fused_matrices_give_the_parts_outputs_bit_for_bit():
+    rng = np.random.default_rng(0)
+    parts = [PlanarWeights.from_float(rng.standard_normal((m, 512)).astype(np.float32), 0) for m in (64, 128, 32)]
+    fused = TernaryLinear(parts)
+    assert fuse_planar(parts).group_size == 512
+    x = rng.standard_normal((5, 512)).astype(np.float32)
+    q, s = quantize_activations(x)
+    for got, p in zip(fused.split(x), parts):
+        np.testing.assert_array_equal(got, reference_matmul(p.trits(), p.scales, 0, q, s))
