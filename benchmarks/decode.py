@@ -22,9 +22,9 @@ import numpy as np
 
 SHAPES = {
     # bitnet_b1_58-large
-    "700m": dict(vocab_size=32002, d_model=1536, n_layers=24, n_heads=16, n_kv_heads=16, ffn_hidden=4096),
+    "700m": {"vocab_size": 32002, "d_model": 1536, "n_layers": 24, "n_heads": 16, "n_kv_heads": 16, "ffn_hidden": 4096},
     # BitNet b1.58 2B4T
-    "2b": dict(vocab_size=128256, d_model=2560, n_layers=30, n_heads=20, n_kv_heads=5, ffn_hidden=6912),
+    "2b": {"vocab_size": 128256, "d_model": 2560, "n_layers": 30, "n_heads": 20, "n_kv_heads": 5, "ffn_hidden": 6912},
 }
 
 
@@ -151,9 +151,9 @@ def main() -> None:
                 runs["llama.cpp"].append(time_llama(llama, prompt, args.decode))
         for engine, rs in runs.items():
             if rs:
-                row = dict(engine=engine, shape=args.shape, threads=threads,
-                           prefill_tps=statistics.median(r[0] for r in rs),
-                           decode_tps=statistics.median(r[1] for r in rs), runs=len(rs))
+                row = {"engine": engine, "shape": args.shape, "threads": threads,
+                           "prefill_tps": statistics.median(r[0] for r in rs),
+                           "decode_tps": statistics.median(r[1] for r in rs), "runs": len(rs)}
                 results.append(row)
                 print(f"{engine:10s} {args.shape} {threads}T  prefill {row['prefill_tps']:7.1f} tok/s  "
                       f"decode {row['decode_tps']:6.2f} tok/s  (median of {len(rs)})", flush=True)

@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nanochat_cli import __version__
 from nanochat_cli.errors import NanochatError
@@ -278,7 +279,8 @@ def main() -> None:
     try:
         app()  # standalone mode: Click reports bad options itself and exits through SystemExit
     except NanochatError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        # the message quotes user input (paths, names): print it as text, not rich markup
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

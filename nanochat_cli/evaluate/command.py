@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.problems import load_problem_set
@@ -72,7 +73,7 @@ def eval_command(problems: str, server: str | None, completions: Path | None, re
     results = run_eval(config, source, console=Console(stderr=True))
     if output is not None:
         write_results(results, output)
-        Console(stderr=True).print(f"wrote {output}")
+        Console(stderr=True).print(f"wrote {escape(str(output))}")
     if as_json:
         head = {k: results[k] for k in ("schema_version", "config", "source", "problem_set", "sandbox", "summary")}
         head["output"] = str(output) if output else None

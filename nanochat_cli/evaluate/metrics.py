@@ -23,7 +23,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def ks_for(n: int) -> list[int]:
-    """The k values reported for n samples per problem: 1, 10, 100 where k <= n, and n itself."""
+    """The k values reported for n samples per problem: 1, 5, 10, 20, 50, 100 where k <= n, and n itself."""
     ks = [k for k in (1, 5, 10, 20, 50, 100) if k <= n]
     if n not in ks:
         ks.append(n)

@@ -144,7 +144,11 @@ def load_problem_file(path: Path) -> list[Problem]:
     """Problems from a MultiPL-E-format JSON list or JSONL file."""
     if not path.is_file():
         raise NanochatError(f"problem file {path} not found; give a MultiPL-E JSON/JSONL file or one of {_names()}")
-    records = _parse_records(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise NanochatError(f"{path}: not UTF-8 text ({e}); give a MultiPL-E JSON/JSONL file") from None
+    records = _parse_records(text, str(path))
     if not records:
         raise NanochatError(f"{path}: holds no problems")
     problems = [_problem_from_record(r, str(path)) for r in records]

@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nanochat_cli.errors import NanochatError
@@ -57,7 +58,7 @@ def load_results(path: str | Path) -> dict:
         raise NanochatError(f"results file {path} not found; write one with nanochat eval --output FILE")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise NanochatError(f"{path} is not valid JSON ({e}); give a file written by nanochat eval --output") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version != SCHEMA_VERSION:
@@ -75,7 +76,8 @@ def print_summary(results: dict, console: Console | None = None) -> None:
     s, cfg = results["summary"], results["config"]
     src = results["source"]
     who = src.get("model") or src.get("url") or src.get("path") or src.get("kind")
-    t = Table(title=f"nanochat eval: {results['problem_set']['name']} ({cfg['mode']}), {who}")
+    # names, paths and URLs come from the user's files: print them as text, never as rich markup
+    t = Table(title=escape(f"nanochat eval: {results['problem_set']['name']} ({cfg['mode']}), {who}"))
     t.add_column("metric")
     t.add_column("value", justify="right")
     t.add_row("problems x samples", f"{s['problems']} x {cfg['n_samples']}")
@@ -145,7 +147,7 @@ def compare_results(a: dict, b: dict) -> dict:
 def print_comparison(diff: dict, console: Console | None = None) -> None:
     console = console or Console()
     for w in diff["warnings"]:
-        console.print(f"[yellow]note:[/] {w}")
+        console.print(f"[yellow]note:[/] {escape(w)}")
     t = Table(title="nanochat eval compare (B - A)")
     for col in ("metric", "A", "B", "delta"):
         t.add_column(col, justify="left" if col == "metric" else "right")
@@ -160,6 +162,6 @@ def print_comparison(diff: dict, console: Console | None = None) -> None:
                        ("began_compile", "now compile"), ("stopped_compile", "no longer compile")):
         if pr[key]:
             names = ", ".join(pr[key][:12]) + (" ..." if len(pr[key]) > 12 else "")
-            console.print(f"{label} ({len(pr[key])}): {names}")
+            console.print(escape(f"{label} ({len(pr[key])}): {names}"))
     if diff["error_code_delta"]:
         console.print("error codes: " + ", ".join(f"{c} {d:+d}" for c, d in diff["error_code_delta"].items()))

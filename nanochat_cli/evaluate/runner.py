@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nanochat_cli import __version__
@@ -70,7 +71,7 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
                           cache="default" if config.cache else None)
     n = config.params.n_samples
 
-    console.print(f"[bold]eval[/] {info.name}: {len(problems)} problems x {n} sample(s), mode {config.mode}, "
+    console.print(f"[bold]eval[/] {escape(info.name)}: {len(problems)} problems x {n} sample(s), mode {config.mode}, "
                   f"-j {config.jobs}, isolation {sandbox.isolation}")
     requests = [CompletionRequest(p.name, p.prompt, p.stop_tokens) for p in problems]
     with console.status("generating completions"):

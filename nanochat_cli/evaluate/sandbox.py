@@ -234,14 +234,17 @@ def _diagnostics(stderr_text: str) -> tuple[str | None, list[str]]:
 def _runtime_error(stderr_text: str, exit_code: int | None) -> str:
     lines = [ln for ln in stderr_text.splitlines() if ln.strip()]
     text = "\n".join(lines[:3])[:600]
+    signum = None
     if exit_code is not None and exit_code > 128 and exit_code - 128 < 65:
-        try:
-            name = signal.Signals(exit_code - 128).name
-        except ValueError:
-            name = f"signal {exit_code - 128}"
-        text = (text + "\n" if text else "") + f"killed by {name}"
+        signum = exit_code - 128
     elif exit_code is not None and exit_code < 0:
-        text = (text + "\n" if text else "") + f"killed by {signal.Signals(-exit_code).name}"
+        signum = -exit_code
+    if signum is not None:
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:  # real-time signals other than SIGRTMIN/SIGRTMAX have no name
+            name = f"signal {signum}"
+        text = (text + "\n" if text else "") + f"killed by {name}"
     return text or f"exit code {exit_code}"
 
 
@@ -341,9 +344,9 @@ class RustSandbox:
         if self.isolation == "namespaces":
             cmd = ["unshare", "--net", "--"] + cmd
         env = self._clean_env(work)
-        code, timed_out, secs = self._spawn(cmd, work, env, "compile", lim.compile_timeout_s,
-                                            lim.compile_address_space, lim.compile_file_size, None)
-        err_text = _read_capped(work / "compile.err", 1 << 20)
+        code, timed_out, secs, _, err_text = self._spawn(cmd, work, env, "compile", lim.compile_timeout_s,
+                                                         lim.compile_address_space, lim.compile_file_size, None,
+                                                         1 << 20)
         if timed_out:
             return SandboxResult("Timeout", False, None, "compile timed out", [], "", "", secs)
         if code != 0:
@@ -365,14 +368,13 @@ class RustSandbox:
         else:
             cmd = ["./main"]
             nproc = _user_process_count(os.getuid()) + lim.run_nproc
-        code, timed_out, run_s = self._spawn(cmd, work, run_env, "run", lim.run_timeout_s,
-                                             lim.run_address_space, lim.run_file_size, nproc)
+        code, timed_out, run_s, out, err = self._spawn(cmd, work, run_env, "run", lim.run_timeout_s,
+                                                       lim.run_address_space, lim.run_file_size, nproc,
+                                                       lim.output_cap)
         if self.isolation == "namespaces":
             # The kernel kills what is left in the PID namespace asynchronously; wait until the slot's uid
             # is free again, so the next program on this slot gets its whole RLIMIT_NPROC budget.
             _wait_until_uid_idle(self.uid_base + slot, timeout=5.0)
-        out = _read_capped(work / "run.out", lim.output_cap)
-        err = _read_capped(work / "run.err", lim.output_cap)
         if timed_out:
             return SandboxResult("Timeout", True, None, "run timed out", [], out, err, secs, run_s)
         if code == 0:
@@ -380,8 +382,14 @@ class RustSandbox:
         return SandboxResult("Exception", True, code, _runtime_error(err, code), [], out, err, secs, run_s)
 
     def _spawn(self, cmd: list[str], cwd: Path, env: dict, tag: str, timeout: float,
-               address_space: int, file_size: int, nproc: int | None) -> tuple[int | None, bool, float]:
-        """Run cmd in a new session with limits; kill its process group at the timeout."""
+               address_space: int, file_size: int, nproc: int | None,
+               output_cap: int) -> tuple[int | None, bool, float, str, str]:
+        """Run cmd in a new session with limits; kill its process group at the timeout.
+
+        Returns (exit code, timed out, seconds, stdout, stderr), the outputs read (up to output_cap bytes)
+        through the descriptors opened here: the program owns its temp dir and may have replaced the
+        files by then (with a symlink to a file only we can read), so they are never reopened by name.
+        """
         cpu = int(timeout) + 2
         limits = {"cpu": (cpu, cpu + 1), "as": (address_space, address_space), "fsize": (file_size, file_size),
                   "core": (0, 0)}
@@ -399,7 +407,7 @@ class RustSandbox:
                     resource.setrlimit(rlimits[name], value)
 
         t0 = time.perf_counter()
-        with open(cwd / f"{tag}.out", "wb") as out, open(cwd / f"{tag}.err", "wb") as err:
+        with open(cwd / f"{tag}.out", "w+b") as out, open(cwd / f"{tag}.err", "w+b") as err:
             proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                     start_new_session=True, preexec_fn=preexec, close_fds=True)  # noqa: PLW1509
             timed_out = False
@@ -413,16 +421,13 @@ class RustSandbox:
                 except (ProcessLookupError, PermissionError):
                     pass
                 proc.wait()
-        return code, timed_out, time.perf_counter() - t0
+            secs = time.perf_counter() - t0
+            return code, timed_out, secs, _read_capped(out, output_cap), _read_capped(err, output_cap)
 
 
-def _read_capped(path: Path, cap: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(cap)
-    except OSError:
-        return ""
-    return data.decode("utf-8", errors="replace")
+def _read_capped(f, cap: int) -> str:
+    f.seek(0)
+    return f.read(cap).decode("utf-8", errors="replace")
 
 
 if __name__ == "__main__":  # python -m nanochat_cli.evaluate.sandbox FILE.rs [multipl-e|2021]

@@ -83,7 +83,12 @@ class CompletionsFileSource:
             raise NanochatError(f"completions file {self.path} not found; give a JSONL file of "
                                 '{"name": ..., "completion": ...} lines')
         self.by_name: dict[str, list[str]] = {}
-        for i, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise NanochatError(f"{self.path}: not UTF-8 text ({e}); give a JSONL file of "
+                                '{"name": ..., "completion": ...} lines') from None
+        for i, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -186,7 +191,8 @@ class ServerSource:
                         continue
                     raise NanochatError(f"cannot reach {self.url}/v1/completions ({type(e).__name__}: {e}); "
                                         "start the server (nanochat serve) or check --server") from None
-                if r.status_code >= 500 and attempt < self.retries:
+                # 429: the server's queue is full (nanochat serve, llama-server); 5xx: a transient failure
+                if (r.status_code >= 500 or r.status_code == 429) and attempt < self.retries:
                     await asyncio.sleep(0.5 * (attempt + 1))
                     continue
                 if r.status_code != 200:

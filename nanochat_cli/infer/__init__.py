@@ -32,7 +32,12 @@ from nanochat_cli.infer.engine import ContextFull, Engine
 from nanochat_cli.infer.export import export_checkpoint, model_weights, write_nanochat_gguf
 from nanochat_cli.infer.forward import NativeModel
 from nanochat_cli.infer.generate import (
-    GenerationEvent, GenerationStats, LoadedModel, generate, generate_ids, load_model,
+    GenerationEvent,
+    GenerationStats,
+    LoadedModel,
+    generate,
+    generate_ids,
+    load_model,
 )
 from nanochat_cli.infer.sampling import Sampler, SamplingParams
 from nanochat_cli.infer.weights import ModelWeights, load_model_weights

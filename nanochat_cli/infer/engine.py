@@ -65,9 +65,10 @@ class Engine:
         if self.has_recurrent_state and 0 < n < self.length(slot):
             raise NanochatError("this model has DeltaNet layers, whose recurrent state cannot be rewound to a "
                                 "prefix; truncate to 0 (reset) or keep the whole cache")
-        if n == 0:
-            self.state.clear(slot)
-        del self.tokens[slot][n:]
+        with self.lock:
+            if n == 0:
+                self.state.clear(slot)
+            del self.tokens[slot][n:]
 
     def reset(self, slot: int) -> None:
         self.truncate(slot, 0)

@@ -15,6 +15,7 @@ from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
 from nanochat_cli.infer.linear import Act, Int8Linear, make_linear
 from nanochat_cli.infer.weights import ModelWeights
+from nanochat_cli.kernels import get_threads
 from nanochat_cli.ternary import PlanarWeights
 
 
@@ -105,12 +106,20 @@ class Attention:
     def __call__(self, x: Act, segments: list[Segment], positions: np.ndarray, cache) -> np.ndarray:
         n, h = x.shape[0], self.h
         qkv = self.qkv(x)
+        kc, vc = cache
+        if not self.exact:  # rope, cache write and attention in one C call per slot
+            threads = get_threads()
+            out = np.empty((n, self.h * self.d), np.float32)
+            for sg in segments:
+                rows = slice(sg.row, sg.row + sg.length)
+                out[rows] = L.rope_attend_c(qkv[rows], h, self.h_kv, self.d, self.cos, self.sin, kc[sg.slot],
+                                            vc[sg.slot], sg.start, threads)
+            return self.o(Act(out, self.sub_norm, self.eps, self.exact))
         cut = (h + self.h_kv) * self.d
         # q and k rotate together: one pass over (N, H + H_kv, D)
         qk = L.apply_rope(qkv[:, :cut].reshape(n, h + self.h_kv, self.d), self.cos[positions], self.sin[positions])
         q, k = qk[:, :h], qk[:, h:]
         v = qkv[:, cut:].reshape(n, self.h_kv, self.d)
-        kc, vc = cache
         out = np.empty((n, self.h * self.d), np.float32)
         for sg in segments:
             rows = slice(sg.row, sg.row + sg.length)
@@ -175,7 +184,7 @@ class Block:
 
     def __call__(self, x, segments, positions, cache):
         """x is (N, d) for a plain residual, (N, n, d) streams with mHC."""
-        norm = lambda h, w: Act(h, w, self.eps, self.exact)  # noqa: E731
+        norm = lambda h, w: Act(h, w, self.eps, self.exact)
         if self.n == 1:
             x = x + self.mixer(norm(x, self.attn_norm), segments, positions, cache)
             return x + self.ffn(norm(x, self.ffn_norm))

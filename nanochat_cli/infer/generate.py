@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 
@@ -98,12 +98,11 @@ def generate_ids(engine: Engine, prompt_ids: list[int], params: SamplingParams, 
         tok = sampler(logits, history)
         history.append(tok)
         stats.generated_tokens += 1
+        stats.decode_seconds = time.perf_counter() - t0  # kept current: a consumer may stop early (stop string)
         if tok in eos_ids:
-            stats.decode_seconds = time.perf_counter() - t0
             yield tok, "stop"
             return
         if stats.generated_tokens >= params.max_tokens or engine.length(slot) >= engine.ctx:
-            stats.decode_seconds = time.perf_counter() - t0
             yield tok, "length"
             return
         yield tok, None

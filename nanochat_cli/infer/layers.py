@@ -14,6 +14,8 @@ import math
 import numpy as np
 import torch
 
+from nanochat_cli.errors import NanochatError
+
 
 def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float, exact: bool = False) -> np.ndarray:
     """x * rsqrt(mean(x^2) + eps) * w. exact=True goes through torch's own reduction, bit-identical to the model:
@@ -82,6 +84,44 @@ def causal_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, start: int, mi
     probs = softmax(scores)
     y = np.matmul(probs.reshape(h_kv, rep * t, s), v.astype(mix, copy=False))  # (H_kv, rep*T, D)
     return y.reshape(h, t, d).transpose(1, 0, 2).reshape(t, h * d).astype(np.float32, copy=False)
+
+
+def causal_attention_c(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, start: int, threads: int) -> np.ndarray:
+    """Fast-mode attention in C (native/ops.c, float32): q (T, H, D); kc, vc one slot's whole cache (H_kv, ctx, D)."""
+    from nanochat_cli.infer._ops import ffi, lib
+
+    t, h, d = q.shape
+    h_kv, ctx, _ = kc.shape
+    q = np.ascontiguousarray(q, dtype=np.float32)
+    out = np.empty((t, h * d), np.float32)
+    fb = ffi.from_buffer
+    rc = lib.attention_f32(fb("float[]", q), fb("float[]", kc), fb("float[]", vc), t, h, h_kv, d, ctx * d, start,
+                           fb("float[]", out, require_writable=True), threads)
+    if rc:
+        raise MemoryError("attention scratch allocation failed")
+    return out
+
+
+def rope_attend_c(qkv: np.ndarray, h: int, h_kv: int, d: int, cos: np.ndarray, sin: np.ndarray, kc: np.ndarray,
+                  vc: np.ndarray, start: int, threads: int) -> np.ndarray:
+    """Fast mode, one call per layer and slot (native/ops.c): rotate the fused q/k/v rows (T, (H + 2 H_kv) * D),
+    store k and v in the slot's cache kc, vc (H_kv, ctx, D) at positions start.., attend -> (T, H * D)."""
+    from nanochat_cli.infer._ops import ffi, lib
+
+    t = qkv.shape[0]
+    if start + t > kc.shape[1]:
+        raise NanochatError(f"positions up to {start + t} do not fit the cache of {kc.shape[1]}")
+    qkv = np.ascontiguousarray(qkv, dtype=np.float32)
+    qbuf = np.empty((t, h, d), np.float32)
+    out = np.empty((t, h * d), np.float32)
+    fb = ffi.from_buffer
+    rc = lib.rope_attend_f32(fb("float[]", qkv), t, h, h_kv, d, fb("float[]", cos), fb("float[]", sin),
+                             fb("float[]", kc, require_writable=True), fb("float[]", vc, require_writable=True),
+                             kc.shape[1] * d, start, fb("float[]", qbuf, require_writable=True),
+                             fb("float[]", out, require_writable=True), threads)
+    if rc:
+        raise MemoryError("attention scratch allocation failed")
+    return out
 
 
 def delta_rule_step(s, q, k, v, beta, g):

@@ -1,4 +1,5 @@
-"""cffi build of the engine's C helpers (native/ops.c: int8 output head, fused RMSNorm + int8 quantization)
+"""cffi build of the engine's C helpers (native/ops.c: int8 output head, fused RMSNorm + int8 quantization,
+float32 causal attention)
 into `nanochat_cli.infer._ops`.
 
 Runs at `pip install -e .` through setup.py's cffi_modules; `python nanochat_cli/infer/ops_build.py` rebuilds
@@ -20,6 +21,11 @@ int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int
                 const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads);
 void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float eps, float *y_out,
                    int8_t *q, float *scale);
+int attention_f32(const float *q, const float *k, const float *v, int32_t T, int32_t H, int32_t H_kv, int32_t D,
+                  int64_t head_stride, int32_t start, float *out, int n_threads);
+int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
+                    const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
+                    float *out, int n_threads);
 """
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from nanochat_cli.model.config import ModelConfig
 from nanochat_cli.ternary import PlanarWeights, read_gguf
 from nanochat_cli.ternary.constants import KEY_CONFIG_JSON, KEY_TOKENIZER_JSON
 
-Tensor = Union[np.ndarray, PlanarWeights]
+Tensor = np.ndarray | PlanarWeights
 
 
 @dataclass
@@ -54,7 +53,7 @@ class ModelWeights:
 
         try:
             return Tokenizer.from_str(self.tokenizer_json)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - tokenizers raises its own exception types
             raise NanochatError(f"{self.source}: the stored tokenizer JSON is unreadable ({e})") from None
 
 

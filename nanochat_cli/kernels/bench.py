@@ -270,8 +270,19 @@ def _cuda_rows(prepared: PreparedMatrix, batches: list[int], cold: bool, say) ->
     return rows
 
 
+def check_json_path(path: Path) -> None:
+    """Refuse an output path whose directory is missing before any timing runs, not after."""
+    if not Path(path).parent.is_dir():
+        raise NanochatError(f"cannot write {path}: directory {Path(path).parent} does not exist; create it first")
+
+
 def write_json(report: Report, path: Path) -> None:
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(asdict(report), indent=1))
-    os.replace(tmp, path)
+    check_json_path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(asdict(report), indent=1))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never leave a half-written temp file beside the results
+        raise

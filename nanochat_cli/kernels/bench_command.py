@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from nanochat_cli.kernels.bench import Report, parse_counts, parse_shapes, run_bench, write_json
+from nanochat_cli.kernels.bench import Report, check_json_path, parse_counts, parse_shapes, run_bench, write_json
 
 
 def _x(v: float | None) -> str:
@@ -57,11 +58,13 @@ def bench_command(shapes: str, threads: str, batch: str, cold: bool, json_out: P
     err = Console(stderr=True)
     parsed = (parse_shapes(shapes), parse_counts(threads, "thread", 64), parse_counts(batch, "batch", 256))
     names = [k.strip() for k in kernels.split(",") if k.strip()] if kernels else None
+    if json_out:
+        check_json_path(json_out)
     with err.status("benchmarking kernels") as status:
         report = run_bench(*parsed, cold=cold, kernels=names, with_numpy=numpy_baseline,
                            progress=lambda msg: status.update(f"benchmarking kernels: {msg}"))
     print_report(report)
     if json_out:
         write_json(report, json_out)
-        err.print(f"wrote {json_out}")
+        err.print(f"wrote {escape(str(json_out))}")
     return report

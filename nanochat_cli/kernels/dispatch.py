@@ -59,9 +59,10 @@ def get_threads() -> int:
             n = int(env)
         except ValueError:
             raise NanochatError(f"NANOCHAT_THREADS must be an integer, got {env!r}") from None
-        if n < 1:
-            raise NanochatError(f"NANOCHAT_THREADS must be at least 1, got {n}")
-        return min(n, 64)
+        if n < 0:
+            raise NanochatError(f"NANOCHAT_THREADS must be 0 (all cores) or more, got {n}")
+        if n > 0:  # 0 means the default, as for `nanochat serve --threads`, which reads the same variable
+            return min(n, 64)
     return max_threads()
 
 

@@ -4,8 +4,10 @@ Train mode: fake quantization with straight-through estimators: y = linear(x~, W
 x~ = x + (dequant(quant(x)) - x).detach() and W~ = W + (t*s - W).detach(), so dL/dx = g W~ and dL/dW = g^T x~.
 Eval mode: the integer contract of nanochat_cli.ternary.quant exactly (int8 x trit dot products accumulated
 exactly, then w_scale per group summed in float32 in group order, then x_scale), bit-identical to
-`reference_matmul`. The quantizers here give bit-identical trits/scales/int8 to the numpy ones; the absmean is
-reduced in float64 and rounded once to float32 on both sides.
+`reference_matmul`. The quantizers here give bit-identical trits/scales/int8 to the numpy ones: the absmean is
+reduced in float64 and rounded once to float32 on both sides, so numpy's and torch's different summation orders
+could only disagree if their float64 sums (exact to ~1e-16) straddled a float32 rounding midpoint. Train and eval
+use the same torch scale; `ternary_weights()` (the export path) runs numpy's `ternarize` itself.
 """
 
 from __future__ import annotations
@@ -61,17 +63,18 @@ def integer_linear(x: torch.Tensor, trits: torch.Tensor, scales: torch.Tensor, g
     """y = W x per the integer contract; x (..., K) float, output float32 (..., M)."""
     m, k = trits.shape
     n_groups = check_group_size(k, group_size)
+    width = k // n_groups
     q, x_scale = quantize_activations(x.reshape(-1, k))
-    dtype = _exact_dtype(k // n_groups)
-    qg = q.to(dtype).reshape(-1, n_groups, k // n_groups)
-    tg = trits.to(dtype).reshape(m, n_groups, k // n_groups)
-    acc = torch.einsum("ngk,mgk->nmg", qg, tg).to(torch.float32)  # exact integers
-    if scales.shape == (1, 1):
-        y = scales[0, 0] * acc[:, :, 0]
-    else:
-        y = torch.zeros(acc.shape[:2], dtype=torch.float32, device=acc.device)
-        for g in range(n_groups):  # group order fixes the float32 rounding the kernels reproduce
-            y = y + scales[:, g] * acc[:, :, g]
+    dtype = _exact_dtype(width)
+    q, t = q.to(dtype), trits.to(dtype)
+    with torch.autocast(q.device.type, enabled=False):  # a bf16 autocast would round the integer sums
+        if scales.shape == (1, 1):
+            y = scales[0, 0] * (q @ t.T).to(torch.float32)
+        else:
+            y = torch.zeros(q.shape[0], m, dtype=torch.float32, device=q.device)
+            for g in range(n_groups):  # group order fixes the float32 rounding the kernels reproduce
+                cols = slice(g * width, (g + 1) * width)
+                y = y + scales[:, g] * (q[:, cols] @ t[:, cols].T).to(torch.float32)  # exact integer sums
     return (x_scale * y).reshape(*x.shape[:-1], m)
 
 

@@ -1,6 +1,6 @@
 """ModelConfig: every architecture option of the ternary LM, the named sizes, and parameter counts.
 
-`python -c "from nanochat_cli.model import named_config; print(named_config('small').param_counts())"`
+`python -m nanochat_cli.model` prints each named size's parameters split into ternary / full precision / mHC.
 """
 
 from __future__ import annotations
@@ -179,3 +179,17 @@ def named_config(name: str, **overrides) -> ModelConfig:
     if name not in NAMED_CONFIGS:
         raise NanochatError(f"unknown model config {name!r}; choose one of {', '.join(NAMED_CONFIGS)}")
     return ModelConfig.from_dict({**NAMED_CONFIGS[name], **overrides})
+
+
+def parameter_table(names=tuple(NAMED_CONFIGS)) -> str:
+    """One line per named config: its shape and parameter counts (what `python -m nanochat_cli.model` prints)."""
+    header = (f"{'config':10} {'d':>5} {'layers':>6} {'heads':>5} {'kv':>3} {'ffn':>5} {'vocab':>6} "
+              f"{'ternary':>12} {'full prec.':>12} {'mHC':>6} {'total':>12}")
+    lines = [header]
+    for name in names:
+        cfg = named_config(name)
+        c = cfg.param_counts()
+        lines.append(f"{name:10} {cfg.d_model:>5} {cfg.n_layers:>6} {cfg.n_heads:>5} {cfg.n_kv_heads:>3} "
+                     f"{cfg.ffn_hidden:>5} {cfg.vocab_size:>6} {c['ternary']:>12,} {c['full_precision']:>12,} "
+                     f"{c['mhc']:>6,} {c['total']:>12,}")
+    return "\n".join(lines)

@@ -164,6 +164,8 @@ class ServerThread:
             asyncio.run_coroutine_threadsafe(self.server.drain(timeout), self._loop).result(timeout + 10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()  # its selector and self-pipe descriptors, one set per server started
 
     def __enter__(self) -> ServerThread:  # noqa: PYI034
         return self.start()

@@ -149,6 +149,8 @@ class GGUFFile:
 def read_gguf(path: str | os.PathLike) -> GGUFFile:
     """Open a GGUF file memory-mapped; a missing, truncated or non-GGUF file is one clear NanochatError."""
     path = Path(path)
+    if path.is_dir():
+        raise NanochatError(f"{path} is a directory; pass the .gguf file inside it")
     if not path.is_file():
         raise NanochatError(f"{path}: no such file")
     with open(path, "rb") as f:

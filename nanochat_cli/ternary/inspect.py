@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from nanochat_cli.ternary.gguf_io import read_gguf
 
@@ -52,17 +54,18 @@ def print_description(desc: dict[str, Any], as_json: bool = False) -> None:
         sys.stdout.write("\n")
         return
     out = Console()
-    meta = Table(title=f"{desc['path']} ({desc['file_bytes'] / 2**20:.2f} MiB)", show_lines=False)
+    # file contents are plain text, never rich markup: chat templates hold "[INST]" ... "[/INST]"
+    meta = Table(title=f"{escape(desc['path'])} ({desc['file_bytes'] / 2**20:.2f} MiB)", show_lines=False)
     meta.add_column("key")
     meta.add_column("value", overflow="fold")
     for k, v in desc["metadata"].items():
-        meta.add_row(k, str(v))
+        meta.add_row(Text(k), Text(str(v)))
     out.print(meta)
     tab = Table(title=f"{len(desc['tensors'])} tensors ({len(desc['ternary_matrices'])} ternary matrices)")
     for col in ("name", "type", "shape", "bytes"):
         tab.add_column(col, justify="right" if col == "bytes" else "left")
     for t in desc["tensors"]:
-        tab.add_row(t["name"], t["type"], "x".join(map(str, t["shape"])), f"{t['n_bytes']:,}")
+        tab.add_row(Text(t["name"]), t["type"], "x".join(map(str, t["shape"])), f"{t['n_bytes']:,}")
     out.print(tab)
     total = int(np.sum([t["n_bytes"] for t in desc["tensors"]])) if desc["tensors"] else 0
     out.print(f"tensor data: {total:,} bytes")

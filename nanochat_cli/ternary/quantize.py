@@ -149,14 +149,17 @@ def report_json(report: QuantizeReport) -> str:
 
 def print_report(report: QuantizeReport) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    tab = Table(title=f"{report.output} ({report.format}, group size {report.group_size or 'per tensor'})")
+    # tensor names and paths are file contents, not rich markup
+    tab = Table(title=escape(f"{report.output} ({report.format}, group size {report.group_size or 'per tensor'})"))
     for col in ("tensor", "shape", "stored", "zeros", "scale range", "rel. error"):
         tab.add_column(col, justify="left" if col in ("tensor", "stored") else "right", overflow="fold")
     for t in report.tensors:
         ternary = t.kind == "ternary"
-        tab.add_row(t.name, "x".join(map(str, t.shape)), t.kind,
+        tab.add_row(Text(t.name), "x".join(map(str, t.shape)), t.kind,
                     f"{t.zeros:.1%}" if ternary else "", f"{t.scale_min:.3g}..{t.scale_max:.3g}" if ternary else "",
                     f"{t.rel_error:.4f}" if ternary else "")
     out = Console()

@@ -68,10 +68,10 @@ class MetricsLog:
             f.write(json.dumps(record) + "\n")
 
 
-def _fmt(r: dict) -> str:
+def _fmt(r: dict, last_val: dict | None) -> str:
     parts = [f"loss {r['loss_window']:.3f}"]  # mean since the previous line: less noise than one step
-    if r.get("val_loss") is not None:
-        parts.append(f"val {r['val_loss']:.3f} ({r['val_bpb']:.3f} bpb)")
+    if last_val is not None:  # the latest validation stays on the line until the next one
+        parts.append(f"val {last_val['val_loss']:.3f} ({last_val['val_bpb']:.3f} bpb)")
     parts += [
         f"H {r['entropy']:.2f}", f"max logit {r['max_logit']:.1f}", f"lr x{r['lr_mult']:.3f}",
         f"|g| {r['grad_norm']:.2f}", f"{r['tok_per_s']:,.0f} tok/s", f"MFU {100 * r['mfu']:.1f}%",
@@ -89,6 +89,7 @@ class LiveLine:
         self.start_time = time.time()
         self.total = total
         self.prog = None
+        self.last_val: dict | None = None
         if self.live:
             self.prog = Progress(
                 TextColumn("[bold]train"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
@@ -98,11 +99,13 @@ class LiveLine:
             self.prog.start()
 
     def update(self, step: int, record: dict | None) -> None:
+        if record and record.get("val_loss") is not None:
+            self.last_val = record
         if self.prog:
-            kw = {"stats": _fmt(record)} if record else {}
+            kw = {"stats": _fmt(record, self.last_val)} if record else {}
             self.prog.update(self.task, completed=step, **kw)
         elif self.enabled and record:
-            self.console.print(f"step {step}/{self.total}  {_fmt(record)}  eta {record['eta_s']:.0f}s", highlight=False)
+            self.console.print(f"step {step}/{self.total}  {_fmt(record, self.last_val)}  eta {record['eta_s']:.0f}s", highlight=False)
 
     def message(self, text: str, style: str = "yellow") -> None:
         if self.enabled or style != "dim":

@@ -98,6 +98,41 @@ def evaluate_val(model, tokens: np.ndarray, recipe: Recipe, device, info: D.Dist
     return loss, loss / math.log(2) / bytes_per_token
 
 
+def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe: Recipe, device, info: D.DistInfo):
+    """One optimizer step over grad_accum micro-batches on every rank.
+
+    Returns (CE, entropy, objective, max logit, grad norm) for the whole global batch: the loss terms are
+    averaged over micro-batches and ranks, not one micro-batch's figure.
+    """
+    t_cfg = recipe.train
+    sums = torch.zeros(3, dtype=torch.float64, device=device)  # CE, entropy, objective
+    max_logit = torch.zeros((), device=device)
+    for micro in range(t_cfg.grad_accum):
+        x, y = sampler.micro_batch(step, micro, info.rank, info.world, t_cfg.batch_size, t_cfg.grad_accum)
+        # DDP all-reduces gradients on the last micro-batch only
+        sync = nullcontext() if (not info.enabled or micro == t_cfg.grad_accum - 1) else net.no_sync()
+        with sync:
+            with _autocast(device, t_cfg.dtype):
+                out = net(x.to(device))
+            parts = lm_loss(out.logits, y.to(device), recipe.loss, out.aux_loss)
+            (parts.loss / t_cfg.grad_accum).backward()
+        sums += torch.stack([parts.ce.double(), parts.entropy.double(), parts.loss.detach().double()]) / t_cfg.grad_accum
+        max_logit = torch.maximum(max_logit, parts.max_logit.float())
+    clip = recipe.optimizer.grad_clip if recipe.optimizer.grad_clip > 0 else float("inf")
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
+    if not math.isfinite(grad_norm):
+        raise NanochatError(f"gradient norm is {grad_norm} at step {step + 1}; lower the learning rates or enable loss.z_loss")
+    for o in opts:
+        o.step()
+    for o in opts:
+        o.zero_grad(set_to_none=True)
+    sums = D.all_reduce_mean(sums, info)
+    if info.enabled:
+        dist.all_reduce(max_logit, op=dist.ReduceOp.MAX)
+    ce, entropy, objective = (float(v) for v in sums)
+    return ce, entropy, objective, float(max_logit), grad_norm
+
+
 def _prepare(recipe: Recipe, info: D.DistInfo, show: bool) -> PreparedData:
     """Rank 0 builds (or finds) the corpus; the other ranks wait for it."""
     if info.is_main:
@@ -117,6 +152,7 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
     info = D.init_distributed(device.type)
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
+    threads_before = torch.get_num_threads()
     if t_cfg.threads > 0:
         torch.set_num_threads(t_cfg.threads)
     show = recipe.logging.progress if show_progress is None else show_progress
@@ -125,6 +161,7 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
     try:
         return _train(recipe, resume, device, info, run_dir, show)
     finally:
+        torch.set_num_threads(threads_before)  # a caller in the same process keeps its setting
         D.shutdown(info)
 
 
@@ -210,33 +247,11 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
                 mult = wsd_multiplier(step, total_steps, recipe.schedule.warmup_steps, recipe.schedule.decay_fraction,
                                       recipe.schedule.min_lr_ratio) * guard.lr_scale
                 set_lr_multiplier(opts, mult)
-                sums = torch.zeros(3, dtype=torch.float64, device=device)  # CE, entropy, objective
-                max_logit = torch.zeros((), device=device)
-                for micro in range(t_cfg.grad_accum):
-                    x, y = sampler.micro_batch(step, micro, info.rank, info.world, t_cfg.batch_size, t_cfg.grad_accum)
-                    sync = nullcontext() if (not info.enabled or micro == t_cfg.grad_accum - 1) else net.no_sync()
-                    with sync:
-                        with _autocast(device, t_cfg.dtype):
-                            out = net(x.to(device))
-                        parts = lm_loss(out.logits, y.to(device), recipe.loss, out.aux_loss)
-                        (parts.loss / t_cfg.grad_accum).backward()
-                    sums += torch.stack([parts.ce.double(), parts.entropy.double(), parts.loss.detach().double()]) / t_cfg.grad_accum
-                    max_logit = torch.maximum(max_logit, parts.max_logit.float())
-                clip = recipe.optimizer.grad_clip if recipe.optimizer.grad_clip > 0 else float("inf")
-                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
-                if not math.isfinite(grad_norm):
-                    raise NanochatError(f"gradient norm is {grad_norm} at step {step + 1}; lower the learning rates or enable loss.z_loss")
-                for o in opts:
-                    o.step()
-                for o in opts:
-                    o.zero_grad(set_to_none=True)
+                loss, entropy, objective, max_logit, grad_norm = _optimizer_step(
+                    net, opts, params, sampler, step, recipe, device, info
+                )
                 step += 1
                 window_steps += 1
-
-                sums = D.all_reduce_mean(sums, info)
-                if info.enabled:
-                    dist.all_reduce(max_logit, op=dist.ReduceOp.MAX)
-                loss, entropy, objective = (float(v) for v in sums)
                 last["loss"] = loss
                 window_loss.append(loss)
                 is_last = step == end
@@ -253,13 +268,13 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
                         # loss: this step's global-batch CE; loss_window: its mean over the steps since the last record
                         "step": step, "loss": loss, "loss_window": sum(window_loss) / len(window_loss),
                         "objective": objective, "entropy": entropy,
-                        "max_logit": float(max_logit), "lr_mult": mult, "grad_norm": grad_norm,
+                        "max_logit": max_logit, "lr_mult": mult, "grad_norm": grad_norm,
                         "tok_per_s": tok_s, "mfu": tok_s * flops_tok / peak, "tokens": step * tokens_per_step,
                         "eta_s": (end - step) * dt / window_steps, "elapsed_s": time.time() - t_begin,
                         "val_loss": last["val_loss"] if do_val else None, "val_bpb": last["val_bpb"] if do_val else None,
                     }
                     window_t, window_steps, window_loss = time.time(), 0, []
-                    trip = guard.check(step, entropy, float(max_logit))
+                    trip = guard.check(step, entropy, max_logit)
                     if trip:
                         live.message(trip.message, "bold red" if trip.action == "stop" else "yellow")
                         record["guard"] = trip.action

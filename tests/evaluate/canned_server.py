@@ -16,9 +16,11 @@ from aiohttp import web
 
 class CannedCompletionServer:
     def __init__(self, answers: dict[str, str], default: str = "    unimplemented!()\n}\n",
-                 api_key: str | None = None, fail_first: int = 0, model: str = "canned-model"):
+                 api_key: str | None = None, fail_first: int = 0, model: str = "canned-model",
+                 fail_status: int = 503):
         self.answers, self.default, self.api_key, self.model = answers, default, api_key, model
-        self.fail_first = fail_first  # answer 503 to this many requests first (to test retries)
+        self.fail_first = fail_first  # answer fail_status to this many requests first (to test retries)
+        self.fail_status = fail_status
         self.requests: list[dict] = []
         self.auth: list[str | None] = []
         self._loop = asyncio.new_event_loop()
@@ -36,7 +38,8 @@ class CannedCompletionServer:
         self.requests.append(body)
         if self.fail_first > 0:
             self.fail_first -= 1
-            return web.json_response({"error": {"message": "busy", "type": "server", "code": 503}}, status=503)
+            return web.json_response({"error": {"message": "busy", "type": "server", "code": self.fail_status}},
+                                     status=self.fail_status)
         text = self.answers.get(body["prompt"], self.default)
         return web.json_response({
             "id": "cmpl-test", "object": "text_completion", "model": body.get("model"),

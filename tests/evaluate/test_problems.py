@@ -141,3 +141,17 @@ def test_decontamination_prompts_cover_builtin_and_local_multiple(humaneval_path
 def test_decontamination_without_multiple_files_returns_builtins(tmp_path, monkeypatch):
     monkeypatch.setenv("NANOCHAT_MULTIPLE_DIR", str(tmp_path))
     assert len(eval_prompts_for_decontamination()) == 26 + 16
+
+
+def test_binary_files_given_as_eval_inputs_are_one_line_errors(tmp_path):
+    from nanochat_cli.evaluate.report import load_results
+    from nanochat_cli.evaluate.sources import CompletionsFileSource
+
+    f = tmp_path / "binary.jsonl"
+    f.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe")
+    with pytest.raises(NanochatError, match="not UTF-8"):
+        load_problem_file(f)
+    with pytest.raises(NanochatError, match="not UTF-8"):
+        CompletionsFileSource(f)
+    with pytest.raises(NanochatError, match="not valid JSON"):
+        load_results(f)

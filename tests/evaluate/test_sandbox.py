@@ -179,3 +179,31 @@ def test_compile_timeout_is_a_timeout():
     box = RustSandbox(cache=None, limits=SandboxLimits(compile_timeout_s=0.001))
     r = box.run("fn main() {}\n")
     assert r.status == "Timeout" and not r.compiled and r.first_error == "compile timed out"
+
+
+def test_output_files_swapped_for_symlinks_do_not_leak_host_files(namespaces, tmp_path):
+    # The program owns its temp dir, so it can replace run.out/run.err with links to files only root may
+    # read; the harness must return what the program wrote to its own stdout/stderr, not follow the links.
+    secret = tmp_path / "secret"
+    secret.write_text("TOP-SECRET-" + uuid.uuid4().hex)
+    secret.chmod(0o600)
+    prog = (
+        "fn main() {\n"
+        '    println!("visible");\n'
+        '    for f in ["run.out", "run.err"] {\n'
+        "        std::fs::remove_file(f).unwrap();\n"
+        f'        std::os::unix::fs::symlink("{secret}", f).unwrap();\n'
+        "    }\n}\n"
+    )
+    r = namespaces.run(prog)
+    assert r.status == "OK"
+    assert r.stdout == "visible\n"
+    assert "TOP-SECRET" not in r.stdout + r.stderr
+
+
+def test_runtime_error_names_signals_without_a_python_name():
+    from nanochat_cli.evaluate.sandbox import _runtime_error
+
+    assert _runtime_error("", -6) == "killed by SIGABRT"
+    assert _runtime_error("", -40) == "killed by signal 40"  # a real-time signal: no crash of the whole eval
+    assert _runtime_error("boom", 128 + 40) == "boom\nkilled by signal 40"

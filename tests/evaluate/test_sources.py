@@ -37,8 +37,9 @@ def test_server_source_sends_prompt_stop_seed_and_key():
     assert src.identity() == {"kind": "server", "url": srv.url, "model": "canned-model"}
 
 
-def test_server_source_retries_a_busy_server():
-    with CannedCompletionServer({}, fail_first=2) as srv:
+@pytest.mark.parametrize("status", [503, 429])  # 429: nanochat serve's queue is full
+def test_server_source_retries_a_busy_server(status):
+    with CannedCompletionServer({}, fail_first=2, fail_status=status) as srv:
         gen = ServerSource(srv.url, model="m", concurrency=1).complete(REQS[:1], GenerationParams())
     assert gen.completions == [["    unimplemented!()\n}\n"]] and len(srv.requests) == 3
 

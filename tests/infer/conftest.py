@@ -26,16 +26,16 @@ RUST = [
 # every model option the engine must reproduce (id -> ModelConfig overrides)
 OPTIONS = {
     "plain": {},
-    "mhc2": dict(mhc_streams=2),
-    "mhc4-dynamic": dict(mhc_streams=4, mhc_dynamic=True),
-    "gqa": dict(n_kv_heads=1),
-    "untied": dict(tie_embeddings=False),
-    "ternary-head": dict(tie_embeddings=False, ternary_head=True),
-    "moe": dict(moe_experts=4, moe_top_k=2, moe_shared_expert=True),
-    "deltanet": dict(layer_pattern="AD"),
-    "relu2-subln-pertensor": dict(ffn_type="relu2", sub_norm=True, group_size=0),
-    "float-twin": dict(ternary=False),
-    "softcap-mhc2-dynamic": dict(logit_softcap=20.0, mhc_streams=2, mhc_dynamic=True),
+    "mhc2": {"mhc_streams": 2},
+    "mhc4-dynamic": {"mhc_streams": 4, "mhc_dynamic": True},
+    "gqa": {"n_kv_heads": 1},
+    "untied": {"tie_embeddings": False},
+    "ternary-head": {"tie_embeddings": False, "ternary_head": True},
+    "moe": {"moe_experts": 4, "moe_top_k": 2, "moe_shared_expert": True},
+    "deltanet": {"layer_pattern": "AD"},
+    "relu2-subln-pertensor": {"ffn_type": "relu2", "sub_norm": True, "group_size": 0},
+    "float-twin": {"ternary": False},
+    "softcap-mhc2-dynamic": {"logit_softcap": 20.0, "mhc_streams": 2, "mhc_dynamic": True},
 }
 
 

@@ -16,7 +16,7 @@ from nanochat_cli.model import BitLinear, float64_mixing
 from nanochat_cli.ternary import read_gguf
 from tests.infer.conftest import OPTIONS, RUST, make_model, rel_err, write_checkpoint
 
-BITNET_FIT = dict(sub_norm=True, group_size=256)
+BITNET_FIT = {"sub_norm": True, "group_size": 256}
 
 
 def validation_loss_torch(model, ids: list[int]) -> float:
@@ -83,8 +83,9 @@ def test_bitnet_export_runs_in_the_engine_like_the_nanochat_export(qtype, tokeni
 
 
 def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):
-    from nanochat_cli.infer.bitnet import _ggml_tokenizer_json
     from tokenizers import Tokenizer
+
+    from nanochat_cli.infer.bitnet import _ggml_tokenizer_json
 
     path = write_bitnet_gguf(model_weights(make_model(**BITNET_FIT), tokenizer.to_str()), tmp_path / "b.gguf")
     rebuilt = Tokenizer.from_str(_ggml_tokenizer_json(read_gguf(path)))
@@ -94,10 +95,10 @@ def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):
 
 
 @pytest.mark.parametrize("option, feature", [
-    (dict(mhc_streams=2), "mHC"), (dict(moe_experts=2, moe_top_k=1), "mixture of experts"),
-    (dict(layer_pattern="AD"), "DeltaNet"), (dict(sub_norm=False), "sub-norm"),
-    (dict(tie_embeddings=False), "untied"), (dict(group_size=128), "group_size = 128"),
-    (dict(ffn_type="relu2"), "relu2"),
+    ({"mhc_streams": 2}, "mHC"), ({"moe_experts": 2, "moe_top_k": 1}, "mixture of experts"),
+    ({"layer_pattern": "AD"}, "DeltaNet"), ({"sub_norm": False}, "sub-norm"),
+    ({"tie_embeddings": False}, "untied"), ({"group_size": 128}, "group_size = 128"),
+    ({"ffn_type": "relu2"}, "relu2"),
 ])
 def test_bitnet_export_of_an_unfit_model_names_the_feature(option, feature, tokenizer, tmp_path):
     weights = model_weights(make_model(**{**BITNET_FIT, **option}), tokenizer.to_str())

@@ -62,3 +62,35 @@ def test_fused_matrices_give_the_parts_outputs_bit_for_bit():
     q, s = quantize_activations(x)
     for got, p in zip(fused.split(x), parts):
         np.testing.assert_array_equal(got, reference_matmul(p.trits(), p.scales, 0, q, s))
+
+
+@pytest.mark.parametrize("t, start, threads", [(1, 0, 1), (1, 40, 1), (17, 0, 2), (9, 23, 1)])
+def test_c_attention_matches_the_float64_reference(t, start, threads):
+    from nanochat_cli.infer.layers import causal_attention, causal_attention_c
+
+    rng = np.random.default_rng(t + start)
+    h, h_kv, d, ctx = 8, 2, 32, 64
+    kc, vc = (rng.standard_normal((h_kv, ctx, d)).astype(np.float32) for _ in range(2))
+    q = rng.standard_normal((t, h, d)).astype(np.float32)
+    ref = causal_attention(q, kc[:, :start + t], vc[:, :start + t], start, np.float64)
+    np.testing.assert_allclose(causal_attention_c(q, kc, vc, start, threads), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_c_rope_cache_write_and_attention_match_numpy():
+    from nanochat_cli.infer.layers import apply_rope, causal_attention, rope_attend_c, rope_tables
+
+    rng = np.random.default_rng(3)
+    h, h_kv, d, ctx, start, t = 8, 2, 32, 48, 11, 5
+    cos, sin = rope_tables(d, ctx, 10000.0)
+    kc, vc = (rng.standard_normal((h_kv, ctx, d)).astype(np.float32) for _ in range(2))
+    qkv = rng.standard_normal((t, (h + 2 * h_kv) * d)).astype(np.float32)
+    kc_ref, vc_ref = kc.copy(), vc.copy()
+    out = rope_attend_c(qkv, h, h_kv, d, cos, sin, kc, vc, start, 1)
+    pos = np.arange(start, start + t)
+    qk = apply_rope(qkv[:, :(h + h_kv) * d].reshape(t, h + h_kv, d), cos[pos], sin[pos])
+    kc_ref[:, start:start + t] = qk[:, h:].transpose(1, 0, 2)
+    vc_ref[:, start:start + t] = qkv[:, (h + h_kv) * d:].reshape(t, h_kv, d).transpose(1, 0, 2)
+    np.testing.assert_array_equal(kc, kc_ref)  # the same float32 operations: bit-identical rotated keys
+    np.testing.assert_array_equal(vc, vc_ref)
+    ref = causal_attention(qk[:, :h], kc_ref[:, :start + t], vc_ref[:, :start + t], start, np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)

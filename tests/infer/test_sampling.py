@@ -53,8 +53,8 @@ def test_repetition_presence_and_frequency_penalties():
     np.testing.assert_allclose(s.apply_penalties(logits, [0, 1]), [2.0, -2.0, 1.9, 0.0])
 
 
-@pytest.mark.parametrize("bad", [dict(temperature=-1), dict(top_p=0), dict(min_p=2), dict(repeat_penalty=0),
-                                 dict(stop=[""])])
+@pytest.mark.parametrize("bad", [{"temperature": -1}, {"top_p": 0}, {"min_p": 2}, {"repeat_penalty": 0},
+                                 {"stop": [""]}])
 def test_invalid_sampling_parameters_are_refused(bad):
     with pytest.raises(NanochatError, match="sampling"):
         Sampler(SamplingParams(**bad))

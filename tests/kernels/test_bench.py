@@ -56,3 +56,14 @@ def test_bad_shapes_are_rejected(text):
 def test_bad_thread_lists_are_rejected(text):
     with pytest.raises(NanochatError, match="thread"):
         parse_counts(text, "thread", 64)
+
+
+def test_json_into_a_missing_directory_is_refused_before_timing(tmp_path, monkeypatch):
+    from nanochat_cli.kernels.bench_command import bench_command
+
+    def must_not_run(*a, **k):
+        raise AssertionError("timed kernels although the output path was unwritable")
+
+    monkeypatch.setattr("nanochat_cli.kernels.bench_command.run_bench", must_not_run)
+    with pytest.raises(NanochatError, match="does not exist"):
+        bench_command("64x128", "1", "1", False, tmp_path / "missing" / "bench.json", None, numpy_baseline=False)

@@ -1,7 +1,7 @@
 """Triangle of Truth: scalar C == every SIMD kernel == numpy reference, bit-exact on the int32 accumulators.
 
-Float outputs must agree to 1e-6 relative (in practice they are identical: every kernel rounds the same
-float32 products and sums in the same group order).
+Float outputs are bit-identical too: every kernel rounds the same float32 products and sums in the same
+group order, with no FMA contraction.
 """
 
 import numpy as np
@@ -44,7 +44,8 @@ def assert_triangle(planar: PlanarWeights, q: np.ndarray, x_scale: np.ndarray, t
             acc = accumulators(prepared, q, kernel)
             np.testing.assert_array_equal(acc, want_acc, err_msg=f"{kernel} accumulators, {t} threads")
             y = matmul(prepared, q, x_scale, kernel=kernel)
-            np.testing.assert_allclose(y, want_y, rtol=1e-6, atol=1e-30, err_msg=f"{kernel} output, {t} threads")
+            # the contract fixes every float32 rounding (products, then sums in group order, no FMA): bit-exact
+            np.testing.assert_array_equal(y, want_y, err_msg=f"{kernel} output, {t} threads")
 
 
 @pytest.mark.parametrize("n", [1, 3, 8, 17])
@@ -139,3 +140,14 @@ def test_output_goes_into_the_given_buffer():
     out = np.full((2, 70), np.nan, np.float32)
     y = matmul(prepare(planar), q, np.ones(2, np.float32), out=out)
     assert y is out and np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("act", [-128, 127])
+def test_activations_outside_the_contract_range_still_agree(act):
+    """-128 is not produced by quantize_activations but is a valid int8: 2 * 128 * -128 still fits vpmaddubsw's
+    int16 pair sums and 64 * 2 * 128 * G fits vpdpbusd's int32 group sums, so no kernel may saturate."""
+    k = 512
+    planar = planar_from_packed(np.full((70, k // 4), 0b01010101, np.uint8), np.ones((1, 1), np.float32), 0)
+    q = np.full((2, k), act, np.int8)
+    q[1, ::3] = -act if act != -128 else 127
+    assert_triangle(planar, q, np.ones(2, np.float32))

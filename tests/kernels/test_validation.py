@@ -107,3 +107,15 @@ def test_bad_thread_env_is_rejected(monkeypatch, prepared):
     monkeypatch.setenv("NANOCHAT_THREADS", "many")
     with pytest.raises(NanochatError, match="NANOCHAT_THREADS"):
         matmul(prepared, *good())
+
+
+def test_thread_env_zero_means_all_cores_and_negative_is_rejected(monkeypatch):
+    # `nanochat serve --threads` reads NANOCHAT_THREADS too, and documents 0 as the default
+    from nanochat_cli.kernels import dispatch
+
+    monkeypatch.setattr(dispatch, "_threads", None)
+    monkeypatch.setenv("NANOCHAT_THREADS", "0")
+    assert dispatch.get_threads() == dispatch.max_threads()
+    monkeypatch.setenv("NANOCHAT_THREADS", "-2")
+    with pytest.raises(NanochatError, match="NANOCHAT_THREADS"):
+        dispatch.get_threads()

@@ -140,4 +140,14 @@ def test_eval_mode_equals_every_native_kernel(group_size, shape):
     q, x_scale = np_quantize_activations(x.numpy())
     for kernel in kernels.available_kernels():
         y_native = kernels.matmul(prepared, q, x_scale, kernel=kernel)
-        np.testing.assert_allclose(y_native, y, rtol=1e-6, atol=1e-7, err_msg=kernel)
+        np.testing.assert_array_equal(y_native, y, err_msg=kernel)
+
+
+def test_eval_mode_stays_exact_under_bf16_autocast():
+    torch.manual_seed(6)
+    layer = BitLinear(256, 16, group_size=128).eval()
+    x = torch.randn(4, 256)
+    with torch.no_grad():
+        expected = layer(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert torch.equal(layer(x), expected)

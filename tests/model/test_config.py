@@ -92,3 +92,13 @@ def test_sequence_longer_than_max_seq_len_is_a_user_error():
     model = TernaryLM(named_config("tiny", vocab_size=16, max_seq_len=4))
     with pytest.raises(NanochatError, match="max_seq_len"):
         model(torch.zeros(1, 5, dtype=torch.long))
+
+
+def test_parameter_table_lists_every_named_size():
+    from nanochat_cli.model.config import NAMED_CONFIGS, parameter_table
+
+    table = parameter_table()
+    assert "ternary" in table and "mHC" in table
+    for name in NAMED_CONFIGS:
+        total = named_config(name).param_counts()["total"]
+        assert f"{total:,}" in next(line for line in table.splitlines() if line.startswith(name))

@@ -86,8 +86,10 @@ def test_tq2_0_quantize_output_is_readable_by_gguf_dequantize(llama_like, tmp_pa
 def test_planar_tensors_read_back_memory_mapped_without_copy(tmp_path):
     p = PlanarWeights.from_float(np.random.default_rng(1).standard_normal((64, 256)).astype(np.float32), 64)
     path = write_gguf(tmp_path / "x.gguf", [("w", p)], {"nanochat.note": "x"}, group_size=64)
-    q = read_gguf(path).planar("w")
-    assert isinstance(q.packed.base, np.memmap) or isinstance(q.packed.base.base, np.memmap) or q.packed.base is not None
+    gf = read_gguf(path)
+    q = gf.planar("w")
+    # a view into the file's memory map, not a copy of it
+    assert np.shares_memory(q.packed, gf.reader.data) and np.shares_memory(q.scales, gf.reader.data)
     assert q.packed.ctypes.data % 128 == 0 and np.array_equal(q.packed, p.packed)
 
 
@@ -126,6 +128,7 @@ def test_bad_inputs_give_one_clear_line_nonzero_exit_and_no_partial_file(llama_l
         (["quantize", str(llama_like), "-o", str(out), "--format", "q4"], "unknown format"),
         (["info", str(bad)], "not a GGUF"),
         (["info", str(tmp_path / "nope.gguf")], "no such file"),
+        (["info", str(tmp_path)], "is a directory"),
     ]
     for args, needle in cases:
         res = _cli(*args)
@@ -145,3 +148,31 @@ def test_truncated_gguf_is_a_clear_error(llama_like, tmp_path):
             f = read_gguf(part)
             for name in f.tensors:  # a reader that maps lazily must still refuse a short file
                 f.tensor(name)
+
+
+def test_failed_write_leaves_no_file_behind(tmp_path: Path, monkeypatch):
+    w = PlanarWeights.from_float(np.random.default_rng(0).standard_normal((8, 16)).astype(np.float32), 4)
+    with pytest.raises(TypeError, match="unsupported value type"):
+        write_gguf(tmp_path / "m.gguf", [("blk.0.w", w)], {"nanochat.bad": object()})
+    assert list(tmp_path.iterdir()) == []
+
+    def disk_full(self, *args, **kwargs):  # the header is on disk already when the tensor data fails
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gguf.GGUFWriter, "write_tensors_to_file", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        write_gguf(tmp_path / "m.gguf", [("blk.0.w", w)], {})
+    assert list(tmp_path.iterdir()) == []  # neither the target nor a half-written temp file
+
+
+def test_info_prints_brackets_in_file_contents_and_paths_as_text(tmp_path: Path):
+    # chat templates carry "[INST]" ... "[/INST]", which rich would otherwise parse (and reject) as markup
+    path = write_gguf(tmp_path / "m.gguf", [("layers.[0].w", np.ones((2, 4), np.float32))],
+                      {"tokenizer.chat_template": "[INST] {{ m }} [/INST]", "general.name": "[bold]x"})
+    res = _cli("info", str(path))
+    assert res.returncode == 0, res.stderr
+    assert "[INST] {{ m }} [/INST]" in res.stdout and "[bold]x" in res.stdout and "layers.[0].w" in res.stdout
+    missing = tmp_path / "[bold]nope.gguf"
+    res = _cli("info", str(missing))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert f"{missing}: no such file" in res.stderr.replace("\n", "")

@@ -138,3 +138,13 @@ def test_planar_buffers_are_128_byte_aligned_and_round_trip(case):
     assert p.packed.ctypes.data % 128 == 0 and p.scales.ctypes.data % 128 == 0
     t, s = ternarize(w, group_size)
     assert np.array_equal(p.trits(), t) and np.array_equal(p.scales, s)
+
+
+def test_activations_round_half_to_even_with_scale_amax_over_127():
+    # amax 127 gives scale exactly 1, so x / scale lands on the ties themselves
+    x = np.array([[127.0, 0.5, 1.5, 2.5, -0.5, -2.5, -127.0, 3.49]], np.float32)
+    q, scale = quantize_activations(x)
+    assert scale.tolist() == [1.0]
+    assert q.tolist() == [[127, 0, 2, 2, 0, -2, -127, 3]]
+    q, scale = quantize_activations(np.array([[-2.0, 1.0, 0.0, 0.0]], np.float32))
+    assert scale[0] == np.float32(2.0) / np.float32(127) and q.tolist() == [[-127, 64, 0, 0]]

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -197,4 +198,120 @@ void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float e
             qr[k] = (int8_t)(t > 127.0f ? 127.0f : (t < -127.0f ? -127.0f : t));
         }
     }
+}
+
+/* ---- causal GQA attention of one slot's rows over its float32 KV cache (fast mode) ----
+ * q: (T, H, D) rows at positions start .. start+T-1; k, v: the slot's cache, head h_kv at k + h_kv * head_stride,
+ * key j at + j * D; row t sees keys 0 .. start+t. Query head h reads kv head h / (H / H_kv).
+ * out: (T, H * D). float32 throughout (the reference mode computes this in float64 numpy instead).
+ * Heads are split over n_threads pthreads (prefill); a decode step runs on the calling thread. */
+typedef struct {
+    const float *q, *k, *v; int32_t T, H, H_kv, D; int64_t head_stride; int32_t start; float *out;
+    int32_t h0, h1;
+} attn_job;
+
+#define ATTN_BODY(NAME) \
+    static void *NAME(void *arg) { \
+        const attn_job *a = (const attn_job *)arg; \
+        const int32_t D = a->D, rep = a->H / a->H_kv, S = a->start + a->T; \
+        const float scale = 1.0f / sqrtf((float)D); \
+        float *p = (float *)malloc(sizeof(float) * (size_t)S); \
+        float *acc = (float *)malloc(sizeof(float) * (size_t)D); \
+        if (!p || !acc) { free(p); free(acc); return (void *)1; } \
+        for (int32_t h = a->h0; h < a->h1; h++) { \
+            const float *kh = a->k + (size_t)(h / rep) * a->head_stride; \
+            const float *vh = a->v + (size_t)(h / rep) * a->head_stride; \
+            for (int32_t t = 0; t < a->T; t++) { \
+                const float *qr = a->q + ((size_t)t * a->H + h) * D; \
+                const int32_t n = a->start + t + 1; \
+                float mx = -INFINITY; \
+                for (int32_t j = 0; j < n; j++) { \
+                    const float *kr = kh + (size_t)j * D; \
+                    float s = 0.0f; \
+                    for (int32_t d = 0; d < D; d++) s += qr[d] * kr[d]; \
+                    s *= scale; \
+                    p[j] = s; \
+                    if (s > mx) mx = s; \
+                } \
+                float sum = 0.0f; \
+                for (int32_t j = 0; j < n; j++) { p[j] = expf(p[j] - mx); sum += p[j]; } \
+                for (int32_t d = 0; d < D; d++) acc[d] = 0.0f; \
+                for (int32_t j = 0; j < n; j++) { \
+                    const float *vr = vh + (size_t)j * D; \
+                    const float pj = p[j]; \
+                    for (int32_t d = 0; d < D; d++) acc[d] += pj * vr[d]; \
+                } \
+                float *o = a->out + ((size_t)t * a->H + h) * D; \
+                const float inv = 1.0f / sum; \
+                for (int32_t d = 0; d < D; d++) o[d] = acc[d] * inv; \
+            } \
+        } \
+        free(p); \
+        free(acc); \
+        return NULL; \
+    }
+
+/* The float reductions vectorise only when the compiler may reorder sums (fast-math); fast mode accepts that. */
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#pragma GCC optimize("O3", "fast-math")
+ATTN_BODY(attn_run_avx2)
+#pragma GCC pop_options
+
+ATTN_BODY(attn_run_generic)
+
+static void *attn_run(void *arg) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? attn_run_avx2(arg) : attn_run_generic(arg);
+}
+
+int attention_f32(const float *q, const float *k, const float *v, int32_t T, int32_t H, int32_t H_kv, int32_t D,
+                  int64_t head_stride, int32_t start, float *out, int n_threads) {
+    enum { MAX_T = 16 };
+    if (n_threads < 1 || T == 1) n_threads = 1;
+    if (n_threads > MAX_T) n_threads = MAX_T;
+    if (n_threads > H) n_threads = H;
+    attn_job jobs[MAX_T];
+    pthread_t tid[MAX_T];
+    int32_t per = (H + n_threads - 1) / n_threads;
+    int started = 0, rc = 0;
+    for (int t = 0; t < n_threads; t++) {
+        attn_job j = {q, k, v, T, H, H_kv, D, head_stride, start, out, t * per, (t + 1) * per > H ? H : (t + 1) * per};
+        jobs[t] = j;
+    }
+    for (int t = 1; t < n_threads; t++)
+        if (pthread_create(&tid[t], NULL, attn_run, &jobs[t]) == 0) started |= 1 << t;
+        else rc |= attn_run(&jobs[t]) != NULL;
+    rc |= attn_run(&jobs[0]) != NULL;
+    for (int t = 1; t < n_threads; t++) {
+        void *r = NULL;
+        if (started & (1 << t)) { pthread_join(tid[t], &r); rc |= r != NULL; }
+    }
+    return rc ? -2 : 0;
+}
+
+/* RoPE (rotate-half pairing, per-position tables cos/sin (ctx, D/2)) of one slot's fresh q/k rows, k and v
+ * written into the slot's cache at positions start.., then attention_f32: one call per layer and slot instead
+ * of a dozen numpy passes. qkv: (T, (H + 2 H_kv) * D) as the fused q/k/v product returns it; qbuf: T*H*D floats.
+ * Same float32 operations as layers.apply_rope (x1 c - x2 s, x2 c + x1 s; compiled without FMA contraction). */
+int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
+                    const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
+                    float *out, int n_threads) {
+    const int32_t half = D / 2, width = (H + 2 * H_kv) * D;
+    for (int32_t t = 0; t < T; t++) {
+        const int32_t pos = start + t;
+        const float *row = qkv + (size_t)t * width, *c = cos_t + (size_t)pos * half, *s = sin_t + (size_t)pos * half;
+        for (int32_t hh = 0; hh < H + H_kv; hh++) {
+            const float *x = row + (size_t)hh * D;
+            float *dst = hh < H ? qbuf + ((size_t)t * H + hh) * D : kc + (size_t)(hh - H) * head_stride + (size_t)pos * D;
+            for (int32_t i = 0; i < half; i++) {
+                const float x1 = x[i], x2 = x[i + half];
+                const float a = x1 * c[i], b = x2 * s[i], e = x2 * c[i], f = x1 * s[i];
+                dst[i] = a - b;
+                dst[i + half] = e + f;
+            }
+        }
+        for (int32_t g = 0; g < H_kv; g++)
+            memcpy(vc + (size_t)g * head_stride + (size_t)pos * D, row + (size_t)(H + H_kv + g) * D, sizeof(float) * D);
+    }
+    return attention_f32(qbuf, kc, vc, T, H, H_kv, D, head_stride, start, out, n_threads);
 }
