@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,7 +13,10 @@
 
 #include "internal.h"
 
-static volatile uint64_t sink;
+/* Keeps the reads from being optimised away. Threads update it concurrently, so it is atomic (a plain
+ * `volatile +=` from several threads is a data race); a flag, not the value, so no double-to-integer
+ * conversion can overflow. */
+static _Atomic uint64_t sink;
 
 __attribute__((target("avx2"))) double tq_read_bandwidth_avx2(const uint8_t *buf, size_t bytes) {
     __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
@@ -64,7 +68,7 @@ static void probe_slice(const probe_job *job, int tid) {
         double t0 = now_s();
         double r = avx2 ? tq_read_bandwidth_avx2(base + off, len) : read_words(base + off, len);
         double dt = now_s() - t0;
-        sink += (uint64_t)r;
+        atomic_fetch_add_explicit(&sink, (uint64_t)(r != 0.0), memory_order_relaxed);
         if (job->rates) job->rates[(size_t)tid * (size_t)job->stride + (size_t)(job->pass * job->chunks + i)] = (double)len / dt;
     }
 }

@@ -26,6 +26,7 @@ from nanochat_cli.data import dedup, filters, shards, sources
 from nanochat_cli.data.decontaminate import Decontaminator, evaluation_prompts
 from nanochat_cli.data.tokenizer import EOT, load_tokenizer, save_tokenizer, train_tokenizer
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.evaluate.sources import file_sha256
 from nanochat_cli.recipes import Recipe, data_key
 
 MANIFEST = "manifest.json"
@@ -64,13 +65,6 @@ def load_prepared(recipe: Recipe) -> PreparedData | None:
         return None
     return PreparedData(d, json.loads(m.read_text()))
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextmanager
@@ -240,7 +234,7 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
         "bytes_per_token": {s: nbytes[s] / max(tokens[s], 1) for s in tokens},
         "vocab_size": tok.get_vocab_size(),
         "token_dtype": dtype,
-        "hashes": {f: _sha256(tmp / f) for f in ("tokenizer.json", "train.bin", "val.bin")},
+        "hashes": {f: file_sha256(tmp / f) for f in ("tokenizer.json", "train.bin", "val.bin")},
         "seconds": round(time.time() - t0, 1),
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))

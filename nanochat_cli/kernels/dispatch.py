@@ -181,14 +181,18 @@ def kernel_for(prepared, n: int, threads: int, q: np.ndarray | None = None) -> s
     return name
 
 
-def _choose(prepared, n: int, threads: int, q: np.ndarray | None) -> str:
+def _known_choice(shape: tuple[int, int], group_size: int, n: int, threads: int) -> str | None:
+    """The kernel for this key without measuring: forced, widest when autotune is off, else cached (or None)."""
     forced = forced_kernel()
     if forced:
         return forced
     if os.environ.get("NANOCHAT_AUTOTUNE", "1") == "0":
         return _candidates()[-1]
-    key = _key(prepared.shape, prepared.group_size, n, threads)
-    return _lookup(key) or tune(prepared, n, threads, q)
+    return _lookup(_key(shape, group_size, n, threads))
+
+
+def _choose(prepared, n: int, threads: int, q: np.ndarray | None) -> str:
+    return _known_choice(prepared.shape, prepared.group_size, n, threads) or tune(prepared, n, threads, q)
 
 
 def selected_kernel(shape: tuple[int, int], n: int, group_size: int = 128, threads: int | None = None) -> str:
@@ -197,15 +201,9 @@ def selected_kernel(shape: tuple[int, int], n: int, group_size: int = 128, threa
     from nanochat_cli.ternary import PlanarWeights
 
     threads = get_threads() if threads is None else threads
-    forced = forced_kernel()
-    if forced:
-        return forced
-    if os.environ.get("NANOCHAT_AUTOTUNE", "1") == "0":
-        return _candidates()[-1]
-    key = _key((int(shape[0]), int(shape[1])), group_size, n, threads)
-    cached = _lookup(key)
-    if cached:
-        return cached
+    known = _known_choice((int(shape[0]), int(shape[1])), group_size, n, threads)
+    if known:
+        return known
     rng = np.random.default_rng(0)
     trits = rng.integers(-1, 2, size=shape, dtype=np.int8)
     n_groups = 1 if group_size == 0 else shape[1] // group_size

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
 
 # Dense peak FLOP/s per GPU (bf16, no sparsity), from the vendors' data sheets.
 GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12, "4090": 165e12}
@@ -109,7 +110,7 @@ class LiveLine:
 
     def message(self, text: str, style: str = "yellow") -> None:
         if self.enabled or style != "dim":
-            self.console.print(f"[{style}]{text}[/]", highlight=False)
+            self.console.print(Text(text, style=style), highlight=False)
 
     def close(self) -> None:
         if self.prog:
