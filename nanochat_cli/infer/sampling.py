@@ -94,7 +94,9 @@ class Sampler:
         z = logits[idx].astype(np.float64) / p.temperature
         probs = np.exp(z - z.max())
         probs /= probs.sum()
-        order = np.argsort(-probs, kind="stable")
+        if p.top_p >= 1 and p.min_p == 0:  # nothing to cut: no need to rank the vocabulary
+            return int(idx[self.rng.choice(probs.size, p=probs)])
+        order = _ranked_prefix(probs, p.top_p, p.min_p)
         idx, probs = idx[order], probs[order]
         keep = probs.size
         if p.top_p < 1:
@@ -104,3 +106,26 @@ class Sampler:
         keep = max(1, min(keep, probs.size))
         idx, probs = idx[:keep], probs[:keep] / probs[:keep].sum()
         return int(idx[self.rng.choice(keep, p=probs)])
+
+
+_CANDIDATES = 256  # ranking this many tokens instead of the whole vocabulary is what makes top-p cheap
+
+
+def _ranked_prefix(probs: np.ndarray, top_p: float, min_p: float) -> np.ndarray:
+    """Positions of the most probable tokens, highest first and ties by position, long enough for top-p / min-p.
+
+    Identical to the head of a full stable argsort: the candidates are every token at or above the
+    _CANDIDATES-th largest probability (ties at the boundary included), so no token left out can rank before
+    one kept. Falls back to the full sort when the candidates do not reach the top-p mass or the min-p count.
+    """
+    n = probs.size
+    if n > _CANDIDATES:
+        threshold = np.partition(probs, n - _CANDIDATES)[n - _CANDIDATES]
+        cand = np.flatnonzero(probs >= threshold)
+        order = cand[np.lexsort((cand, -probs[cand]))]
+        # top-p needs the candidates' mass to pass top_p; without top-p, min-p alone must bound the count
+        enough_mass = probs[order].sum() > top_p if top_p < 1 else min_p > 0
+        enough_count = min_p <= 0 or (probs >= min_p * probs[order[0]]).sum() <= order.size
+        if enough_mass and enough_count:
+            return order
+    return np.argsort(-probs, kind="stable")

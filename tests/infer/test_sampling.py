@@ -95,3 +95,23 @@ def test_pieces_after_a_prompt_concatenate_to_the_completion_text(tokenizer):
     dec = IncrementalDecoder(tokenizer, ids[:5])
     text = "".join(dec.push(t) for t in ids[5:]) + dec.flush()
     assert tokenizer.decode(ids[:5]) + text == tokenizer.decode(ids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 2000), st.floats(0.05, 1.0), st.sampled_from([0.0, 0.01, 0.2]), st.booleans(),
+       st.integers(0, 2**31 - 1))
+def test_ranked_prefix_is_the_head_of_a_full_stable_sort(n, top_p, min_p, ties, seed):
+    from nanochat_cli.infer.sampling import _ranked_prefix
+
+    z = np.random.default_rng(seed).standard_normal(n) * 4
+    if ties:
+        z = np.round(z)  # many exactly equal probabilities, also at the candidate boundary
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    full = np.argsort(-p, kind="stable")
+    order = _ranked_prefix(p, top_p, min_p)
+    assert np.array_equal(order, full[: order.size])
+    need = int(np.searchsorted(np.cumsum(p[full]), top_p) + 1) if top_p < 1 else n
+    if min_p > 0:
+        need = min(need, int((p >= min_p * p[full[0]]).sum()))
+    assert min(max(need, 1), n) <= order.size
