@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from nanochat_cli.infer.sampling import SamplingParams
 
@@ -13,7 +14,7 @@ from nanochat_cli.infer.sampling import SamplingParams
 def export_command(checkpoint: Path, output: Path, fmt: str, embed_type: str = "q6_k") -> None:
     from nanochat_cli.infer.export import export_checkpoint
 
-    with Console(stderr=True).status(f"exporting {checkpoint} as {fmt}"):
+    with Console(stderr=True).status(f"exporting {escape(str(checkpoint))} as {escape(fmt)}"):
         path = export_checkpoint(checkpoint, output, fmt, embed_type)
     print(f"{path} ({fmt}, {path.stat().st_size / 2**20:.2f} MiB)")
 
@@ -24,7 +25,7 @@ def generate_command(model: str, prompt: str, params: SamplingParams, threads: i
 
     params.validate()
     err = Console(stderr=True)
-    with err.status(f"loading {model}"):
+    with err.status(f"loading {escape(str(model))}"):
         lm = load_model(model, threads=threads or None)
         engine = lm.engine(1, ctx or None)
     stats = GenerationStats()

@@ -46,7 +46,10 @@ def main() -> None:
     repo = HERE.parent.parent
     os.chdir(repo)
     built = Path(make_builder(absolute=True).compile(tmpdir=str(repo / "native" / "_build" / "infer_ops"), verbose=False))
-    dest = HERE / built.name
+    # the name pip's editable build gives it (limited API), so a stale version-tagged copy can never shadow it
+    dest = HERE / "_ops.abi3.so"
+    for stale in HERE.glob("_ops.*.so"):
+        stale.unlink()
     tmp = dest.with_suffix(".tmp")
     shutil.copyfile(built, tmp)
     os.replace(tmp, dest)

@@ -91,8 +91,13 @@ class Sampler:
             idx = np.argpartition(-logits, p.top_k - 1)[:p.top_k]
         else:
             idx = np.arange(logits.size)
-        z = logits[idx].astype(np.float64) / p.temperature
-        probs = np.exp(z - z.max())
+        z = logits[idx].astype(np.float64)
+        top = z.max()
+        if not np.isfinite(top):  # a +inf or NaN logit, or every candidate at -inf: no distribution to draw from
+            return int(idx[np.argmax(np.where(np.isnan(z), -np.inf, z))])
+        # subtract the max before dividing: z / T overflows to inf (and inf - inf = NaN) for a tiny temperature
+        with np.errstate(over="ignore"):  # (z - top) / T -> -inf is the intended limit: probability 0
+            probs = np.exp((z - top) / p.temperature)
         probs /= probs.sum()
         if p.top_p >= 1 and p.min_p == 0:  # nothing to cut: no need to rank the vocabulary
             return int(idx[self.rng.choice(probs.size, p=probs)])

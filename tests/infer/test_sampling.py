@@ -18,6 +18,17 @@ def test_greedy_picks_the_argmax():
     assert Sampler(SamplingParams(temperature=1.0, top_k=1))(logits, []) == 1
 
 
+def test_edge_cases_draw_a_valid_token_instead_of_nan_probabilities():
+    logits = np.array([1.0, 2.0, 3.0, -1.0], np.float32)
+    for t in (1e-300, 1e-320):  # logits / T would overflow to inf
+        assert Sampler(SamplingParams(temperature=t, seed=0))(logits, []) == 2
+    assert Sampler(SamplingParams(temperature=1.0, top_k=100, seed=0))(logits, []) in range(4)  # top_k > vocab
+    everything_masked = np.full(4, -np.inf, np.float32)
+    assert Sampler(SamplingParams(temperature=1.0, seed=0))(everything_masked, []) in range(4)
+    with_inf_and_nan = np.array([np.nan, 0.0, np.inf, 2.0], np.float32)
+    assert Sampler(SamplingParams(temperature=1.0, top_p=0.5, seed=0))(with_inf_and_nan, []) == 2
+
+
 def test_same_seed_gives_the_same_draws_and_other_seeds_differ():
     logits = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
     a = Sampler(SamplingParams(temperature=1.0, seed=7))
