@@ -341,6 +341,22 @@ def _check(r: Recipe) -> None:
     for key, v in positive.items():
         if v <= 0:
             raise NanochatError(f"recipe key {key!r} must be > 0, got {v}")
+    non_negative = {
+        "schedule.warmup_steps": r.schedule.warmup_steps, "validation.every": r.validation.every,
+        "checkpoint.every": r.checkpoint.every, "train.stop_at_step": r.train.stop_at_step, "train.threads": r.train.threads,
+        "data.max_files": r.data.max_files, "optimizer.matrix_lr": r.optimizer.matrix_lr, "optimizer.other_lr": r.optimizer.other_lr,
+        "optimizer.matrix_wd": r.optimizer.matrix_wd, "optimizer.other_wd": r.optimizer.other_wd,
+        "optimizer.grad_clip": r.optimizer.grad_clip, "guard.cooldown_steps": r.guard.cooldown_steps,
+    }
+    for key, v in non_negative.items():
+        if not v >= 0:  # `not >=` also refuses NaN
+            raise NanochatError(f"recipe key {key!r} must be >= 0, got {v}")
+    for key in ("muon_momentum", "lion_beta1", "lion_beta2"):
+        v = getattr(r.optimizer, key)
+        if not 0.0 <= v < 1.0:
+            raise NanochatError(f"recipe key 'optimizer.{key}' must be in [0, 1), got {v}")
+    if not 0.0 <= r.schedule.min_lr_ratio <= 1.0:
+        raise NanochatError(f"recipe key 'schedule.min_lr_ratio' must be in [0, 1], got {r.schedule.min_lr_ratio}")
     if r.data.vocab_size < 300:
         raise NanochatError(f"recipe key 'data.vocab_size' must be >= 300 (256 bytes + special tokens), got {r.data.vocab_size}")
     if not 0.0 < r.data.val_fraction < 1.0:

@@ -57,13 +57,27 @@ def data_dir(recipe: Recipe) -> Path:
     return Path(recipe.data.cache_dir).expanduser() / "data" / data_key(recipe.data)
 
 
-def load_prepared(recipe: Recipe) -> PreparedData | None:
-    """The prepared corpus for this recipe's data section, or None when it has not been built."""
+def load_prepared(recipe: Recipe, check_eval: bool = True) -> PreparedData | None:
+    """The prepared corpus for this recipe's data section, or None when it has not been built (or was
+    decontaminated against other evaluation prompts than the current ones; check_eval=False skips that check)."""
     d = data_dir(recipe)
     m = d / MANIFEST
     if not m.is_file():
         return None
-    return PreparedData(d, json.loads(m.read_text()))
+    manifest = json.loads(m.read_text())
+    if recipe.data.decontaminate and check_eval:
+        # the cache key is the data section only: a corpus cleaned against another evaluation set (e.g. built
+        # before the MultiPL-E files were present) must be rebuilt, not reused
+        stored = manifest.get("decontamination", {})
+        prompts = evaluation_prompts()
+        if stored.get("eval_sha256", _prompts_sha256(prompts)) != _prompts_sha256(prompts) or \
+                stored.get("eval_prompts") != Decontaminator(prompts).count:
+            return None
+    return PreparedData(d, manifest)
+
+
+def _prompts_sha256(prompts: list[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(prompts)).encode()).hexdigest()
 
 
 
@@ -166,9 +180,11 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
 
         # 4. decontamination
         dropped: list[str] = []
-        n_prompts = 0
+        n_prompts, eval_sha256 = 0, None
         if data.decontaminate:
-            deco = Decontaminator(evaluation_prompts())
+            prompts = evaluation_prompts()
+            eval_sha256 = _prompts_sha256(prompts)
+            deco = Decontaminator(prompts)
             n_prompts = deco.count
             kept = []
             for d in docs:
@@ -227,7 +243,7 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
         },
         "rejected": dict(sorted(rejected.items())),
         "duplicates": {"exact": n_exact, "near": len(near)},
-        "decontamination": {"eval_prompts": n_prompts, "dropped": len(dropped), "dropped_files": dropped},
+        "decontamination": {"eval_prompts": n_prompts, "eval_sha256": eval_sha256, "dropped": len(dropped), "dropped_files": dropped},
         "bytes": nbytes,
         "tokens": tokens,
         # bits per byte = loss_nats / ln 2 / bytes_per_token; <|endoftext|> tokens count, their bytes do not

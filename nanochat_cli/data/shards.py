@@ -27,21 +27,28 @@ def write_shard(
     """Encode texts (each followed by <|endoftext|>) into path atomically; returns the token count."""
     tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with open(tmp, "wb") as f:
-        for i in range(0, len(texts), ENCODE_BATCH):
-            chunk = texts[i : i + ENCODE_BATCH]
-            encs = tok.encode_batch(chunk, add_special_tokens=False)
-            ids: list[int] = []
-            for e in encs:
-                ids.extend(e.ids)
-                ids.append(eot_id)
-            arr = np.asarray(ids, dtype=dtype)
-            arr.tofile(f)
-            count += len(arr)
-            if progress:
-                progress(len(chunk))
-        f.flush()
-        os.fsync(f.fileno())
+    # corpus files are text: a literal "<|endoftext|>" in a Rust file (tokenizer crates hold such strings) must be
+    # encoded as its bytes, not as the document separator or a FIM control token
+    encode_special_before = tok.encode_special_tokens
+    tok.encode_special_tokens = True
+    try:
+        with open(tmp, "wb") as f:
+            for i in range(0, len(texts), ENCODE_BATCH):
+                chunk = texts[i : i + ENCODE_BATCH]
+                encs = tok.encode_batch(chunk, add_special_tokens=False)
+                ids: list[int] = []
+                for e in encs:
+                    ids.extend(e.ids)
+                    ids.append(eot_id)
+                arr = np.asarray(ids, dtype=dtype)
+                arr.tofile(f)
+                count += len(arr)
+                if progress:
+                    progress(len(chunk))
+            f.flush()
+            os.fsync(f.fileno())
+    finally:
+        tok.encode_special_tokens = encode_special_before
     tmp.replace(path)
     return count
 

@@ -92,6 +92,8 @@ def bitnet_weights(f) -> ModelWeights:
     )
     if "output.weight" in tensors:
         raise NanochatError(f"{f.path}: this bitnet file has a separate output.weight head; the engine runs tied ones")
+    if "output_norm.weight" not in tensors:
+        raise NanochatError(f"{f.path}: bitnet GGUF lacks tensor 'output_norm.weight'")
     out = {"embed.weight": _float(f, embd), "norm.weight": _float(f, tensors["output_norm.weight"])}
     for i in range(n_layers):
         for ours, theirs in LAYER_TENSORS.items():

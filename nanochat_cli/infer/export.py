@@ -70,9 +70,15 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, fmt: str = "nanoc
     """`nanochat export`: write the checkpoint as a GGUF of the given format; returns the output path."""
     if fmt not in FORMATS:
         raise NanochatError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out = Path(out)
+    if out.is_dir():
+        raise NanochatError(f"output {out} is a directory; pass a file name such as {out / 'model.gguf'}")
     weights = checkpoint_weights(checkpoint)
-    if fmt == "nanochat":
-        return write_nanochat_gguf(weights, out)
-    from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
+    try:
+        if fmt == "nanochat":
+            return write_nanochat_gguf(weights, out)
+        from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
 
-    return write_bitnet_gguf(weights, out, "tq2_0" if fmt == "bitnet-tq2" else "tq1_0", embed_type)
+        return write_bitnet_gguf(weights, out, "tq2_0" if fmt == "bitnet-tq2" else "tq1_0", embed_type)
+    except OSError as e:  # a read-only or special file system: one line, not a traceback
+        raise NanochatError(f"cannot write {out}: {e.strerror or e}; choose a writable output path") from None

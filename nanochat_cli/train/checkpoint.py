@@ -88,9 +88,14 @@ def save_checkpoint(
     torch.save([o.state_dict() for o in optimizers], tmp / "optimizer.pt")
     state = {**trainer_state, "step": step, "rng": _rng_state()}
     (tmp / "trainer_state.json").write_text(json.dumps(state, indent=2))
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
+    if final.exists():  # rewriting a step: keep the old copy until the new one is in place
+        old = run_dir / f".{final.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final

@@ -59,13 +59,16 @@ def build_optimizers(model: nn.Module, opt) -> list[torch.optim.Optimizer]:
     if bad:
         raise NanochatError(f"Muon needs 2-D matrices; parameter_groups()['matrix'] holds shapes {bad[:3]}")
     opts: list[torch.optim.Optimizer] = []
-    if matrix:
-        opts.append(torch.optim.Muon(
-            matrix, lr=opt.matrix_lr, weight_decay=opt.matrix_wd, momentum=opt.muon_momentum,
-            adjust_lr_fn=opt.muon_adjust_lr,
-        ))
-    if other:
-        opts.append(Lion(other, lr=opt.other_lr, betas=(opt.lion_beta1, opt.lion_beta2), weight_decay=opt.other_wd))
+    try:  # the optimizers check their hyper-parameters (lr > 0, betas and momentum in [0, 1)) with ValueError
+        if matrix:
+            opts.append(torch.optim.Muon(
+                matrix, lr=opt.matrix_lr, weight_decay=opt.matrix_wd, momentum=opt.muon_momentum,
+                adjust_lr_fn=opt.muon_adjust_lr,
+            ))
+        if other:
+            opts.append(Lion(other, lr=opt.other_lr, betas=(opt.lion_beta1, opt.lion_beta2), weight_decay=opt.other_wd))
+    except ValueError as e:
+        raise NanochatError(f"recipe [optimizer] rejected: {e}; fix the value in the recipe or --set") from None
     for o in opts:
         for g in o.param_groups:
             g["base_lr"] = g["lr"]

@@ -56,7 +56,10 @@ class MetricsLog:
         if path.is_file():
             for line in path.read_text().splitlines():
                 if line.strip():
-                    r = json.loads(line)
+                    try:
+                        r = json.loads(line)
+                    except json.JSONDecodeError:  # the half-written last line of a killed run
+                        continue
                     if resume_step is not None and r.get("step", 0) <= resume_step:
                         self.records.append(r)
         tmp = path.with_name(path.name + ".tmp")

@@ -139,7 +139,7 @@ def _prepare(recipe: Recipe, info: D.DistInfo, show: bool) -> PreparedData:
         prepared = prepare_data(recipe, show_progress=show)
     D.barrier(info)
     if not info.is_main:
-        prepared = load_prepared(recipe)
+        prepared = load_prepared(recipe, check_eval=False)  # rank 0 has just checked it
         if prepared is None:
             raise NanochatError("rank 0 did not produce the prepared data; data.cache_dir must be on storage all ranks share")
     return prepared
@@ -177,10 +177,10 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
                 f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` "
                 "or start fresh with `--set checkpoint.dir=runs/NEW`"
             )
-    prepared = _prepare(recipe, info, show)
-    cfg = model_config(recipe)
+    cfg = model_config(recipe)  # before the (long) data preparation, so a bad [model] fails at once
     if t_cfg.seq_len > cfg.max_seq_len:
         raise NanochatError(f"train.seq_len {t_cfg.seq_len} exceeds the model's max_seq_len {cfg.max_seq_len}; lower it or set model.max_seq_len")
+    prepared = _prepare(recipe, info, show)
     if prepared.manifest["vocab_size"] > cfg.vocab_size:
         raise NanochatError(f"the tokenizer has {prepared.manifest['vocab_size']} tokens but the model only {cfg.vocab_size}")
 

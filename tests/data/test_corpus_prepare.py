@@ -11,6 +11,7 @@ import pytest
 
 from nanochat_cli.data import decontaminate
 from nanochat_cli.data.prepare import prepare_data
+from nanochat_cli.data.sources import crate_name
 from nanochat_cli.errors import NanochatError
 from tests.data.synthetic import make_corpus, rust_file, tiny_recipe
 
@@ -46,6 +47,14 @@ def test_split_puts_every_crate_on_one_side_only(corpus, tmp_path, eval_set):
     assert train | val == {f"crate{i}" for i in range(6)}
     assert len(p.tokens("train")) == p.manifest["tokens"]["train"] > 0
     assert len(p.tokens("val")) == p.manifest["tokens"]["val"] > 0
+    # the shards themselves, not just the manifest's lists: every document comes from a crate of its side
+    crate_of = {f.read_text(): crate_name(f.relative_to(corpus).parts[0]) for f in corpus.rglob("*.rs")}
+    tok = p.tokenizer()
+    for split, names in (("train", train), ("val", val)):
+        ids = np.asarray(p.tokens(split))
+        docs = np.split(ids, np.flatnonzero(ids == 0) + 1)[:-1]
+        assert len(docs) == p.manifest["files"][split]
+        assert {crate_of[tok.decode(d[:-1].tolist())] for d in docs} <= names, split
 
 
 def test_planted_eval_prompt_file_is_dropped(corpus, tmp_path, eval_set):
@@ -91,6 +100,23 @@ def test_rerun_reuses_the_built_corpus_and_a_new_data_section_rebuilds(corpus, t
     manifest = json.loads((first.dir / "manifest.json").read_text())
     assert set(manifest["hashes"]) == {"tokenizer.json", "train.bin", "val.bin"}
     assert manifest["bytes_per_token"]["train"] > 1.0
+
+
+def test_a_corpus_cleaned_against_other_eval_prompts_is_rebuilt(corpus, tmp_path, eval_set, monkeypatch):
+    import nanochat_cli.data.prepare as prepare_mod
+
+    planted = corpus / "crate2-0.1.2" / "src" / "planted.rs"
+    other_prompt = EVAL_PROMPT.replace("vowels_count", "consonants_count").replace("vowels", "consonants")
+    planted.write_text(other_prompt + "    0\n}\n" + rust_file(random.Random(5)))
+    r = tiny_recipe(corpus, tmp_path / "cache")
+    first = prepare_data(r, show_progress=False)
+    assert first.manifest["decontamination"]["dropped"] == 0
+    # the evaluation set grows (e.g. the MultiPL-E files appear): the cached corpus is not reused as is
+    monkeypatch.setattr(prepare_mod, "evaluation_prompts", lambda: [EVAL_PROMPT, other_prompt])
+    again = prepare_data(r, show_progress=False)
+    assert again.dir == first.dir
+    assert again.manifest["decontamination"]["dropped_files"] == [str(planted)]
+    assert prepare_data(r, show_progress=False).manifest == again.manifest  # and now it is reused
 
 
 def test_shards_hold_the_tokenizer_encoding_with_eot_separators(corpus, tmp_path, eval_set):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +35,24 @@ def test_special_tokens_have_the_contract_ids(tok):
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_round_trips(tok, text):
-    assert tok.decode(tok.encode(text).ids) == text
+    tok.encode_special_tokens = True  # how corpus text is encoded (shards.write_shard): "<|fim_middle|>" stays text
+    try:
+        assert tok.decode(tok.encode(text).ids) == text
+    finally:
+        tok.encode_special_tokens = False
+
+
+def test_special_token_strings_inside_a_document_are_not_separators(tok, tmp_path):
+    from nanochat_cli.data.shards import open_shard, write_shard
+
+    docs = ['let eot = "<|endoftext|>";\n', 'fn fim() -> &str { "<|fim_prefix|>" }\n']
+    n = write_shard(tmp_path / "s.bin", tok, docs, "uint16", tok.token_to_id("<|endoftext|>"))
+    ids = np.asarray(open_shard(tmp_path / "s.bin", "uint16"))
+    assert n == ids.size and (ids == 0).sum() == 2 and ids[-1] == 0  # one separator after each document
+    first, second = np.split(ids, np.flatnonzero(ids == 0) + 1)[:2]
+    assert [tok.decode(first[:-1].tolist()), tok.decode(second[:-1].tolist())] == docs
+    assert not np.isin(ids, [1, 2, 3, 4]).any()
+    assert tok.encode_special_tokens is False  # the tokenizer is left as it was (prompts may use FIM tokens)
 
 
 def test_rust_compresses_better_than_bytes(tok):

@@ -79,3 +79,14 @@ def test_decode_on_a_full_slot_and_bad_token_ids_are_refused():
         engine.prefill(1, [10**6])
     with pytest.raises(NanochatError, match="slot 5"):
         engine.prefill(5, [1])
+
+
+def test_export_to_a_directory_or_unwritable_place_is_one_clear_error(tokenizer, tmp_path):
+    ckpt = write_checkpoint(make_model(), tokenizer, tmp_path / "ckpt")
+    with pytest.raises(NanochatError, match="is a directory; pass a file name"):
+        export_checkpoint(ckpt, tmp_path)
+    with pytest.raises(NanochatError, match="directory .* does not exist"):
+        export_checkpoint(ckpt, tmp_path / "missing" / "m.gguf")
+    with pytest.raises(NanochatError, match="unknown export format 'gguf'"):
+        export_checkpoint(ckpt, tmp_path / "m.gguf", "gguf")
+    assert not list(tmp_path.glob("*.gguf*"))

@@ -77,9 +77,16 @@ def test_bitnet_export_runs_in_the_engine_like_the_nanochat_export(qtype, tokeni
                                                        "<|fim_suffix|>", "<|pad|>"]
     ref = Engine(NativeModel(weights)).prefill(0, prompt_ids, all_logits=True)
     got = Engine(NativeModel(load_model_weights(path))).prefill(0, prompt_ids, all_logits=True)
-    # the only change is each float32 scale rounded once to the fp16 block scale
-    assert rel_err(got, ref) < 2e-2
-    assert (got.argmax(1) == ref.argmax(1)).mean() > 0.9
+    # the only change is each float32 scale rounded once to the fp16 block scale (measured: 1.4e-3, all argmaxes equal)
+    assert rel_err(got, ref) < 5e-3
+    assert (got.argmax(1) == ref.argmax(1)).mean() > 0.95
+    # the stored blocks are the trained trits times the fp16-rounded trained scales, exactly (no re-quantization)
+    for ours, theirs in (("attn.q_proj", "attn_q"), ("ffn.down_proj", "ffn_down")):
+        planar = weights.get(f"blocks.0.{ours}.weight")
+        t = f.tensors[f"blk.0.{theirs}.weight"]
+        stored = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(planar.shape)
+        scales = np.repeat(planar.scales.astype(np.float16).astype(np.float32), 256, axis=1)
+        np.testing.assert_array_equal(stored, planar.trits().astype(np.float32) * scales)
 
 
 def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):

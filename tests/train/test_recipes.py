@@ -40,6 +40,10 @@ def test_overrides_are_parsed_to_the_field_type():
         ({"model": {"d_model": "wide"}}, [], r"'model.d_model' must be int"),
         ({"train": {"batch_size": 0}}, [], r"'train.batch_size' must be > 0"),
         ({"data": {"sources": []}}, [], r"data.sources' is empty"),
+        ({}, ["schedule.warmup_steps=-1"], r"'schedule.warmup_steps' must be >= 0, got -1"),
+        ({}, ["optimizer.matrix_lr=nan"], r"'optimizer.matrix_lr' must be >= 0, got nan"),
+        ({}, ["schedule.min_lr_ratio=1.5"], r"'schedule.min_lr_ratio' must be in \[0, 1\]"),
+        ({}, ["optimizer.muon_momentum=2"], r"'optimizer.muon_momentum' must be in \[0, 1\), got 2.0"),
     ],
 )
 def test_bad_recipes_name_the_key(d, overrides, match):

@@ -83,3 +83,27 @@ def test_cpu_peak_follows_the_fma_width():
     assert cpu_flops_per_cycle("vendor_id : AuthenticAMD\nflags : fma avx2 avx512f avx512bw") == 32
     assert cpu_flops_per_cycle("vendor_id : GenuineIntel\nflags : fma avx2") == 32
     assert flops_per_token(1000, 2, 64, 128) == 6000 + 12 * 2 * 64 * 128
+
+
+def test_metrics_log_resume_drops_later_records_and_a_half_written_line(tmp_path):
+    from nanochat_cli.train.progress import MetricsLog
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.5}\n{"step": 3, "loss": 2.0}\n{"step": 4, "lo')
+    log = MetricsLog(path, resume_step=2)
+    assert [r["step"] for r in log.records] == [1, 2]
+    log.append({"step": 3, "loss": 1.9})
+    assert path.read_text() == '{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.5}\n{"step": 3, "loss": 1.9}\n'
+
+
+def test_optimizer_hyper_parameters_the_optimizers_refuse_are_one_recipe_error():
+    from nanochat_cli.errors import NanochatError
+    from nanochat_cli.model import TernaryLM, named_config
+    from nanochat_cli.recipes import recipe_from_dict
+    from nanochat_cli.train.optim import build_optimizers
+
+    model = TernaryLM(named_config("tiny", vocab_size=300, d_model=64, n_layers=1, n_heads=2, n_kv_heads=2, ffn_hidden=128,
+                                      group_size=64))
+    with pytest.raises(NanochatError, match=r"recipe \[optimizer\] rejected: bad Lion hyper-parameters lr=0.0"):
+        build_optimizers(model, recipe_from_dict({}, ["optimizer.other_lr=0"]).optimizer)
+    assert len(build_optimizers(model, recipe_from_dict({}).optimizer)) == 2
