@@ -126,6 +126,11 @@ def _parse_records(text: str, where: str) -> list[dict]:
         if not all(isinstance(r, dict) for r in data):
             raise NanochatError(f"{where}: the JSON list must hold objects (name, prompt, tests, stop_tokens)")
         return data
+    return [rec for _, rec in jsonl_objects(text, where, "(name, prompt, tests, stop_tokens)")]
+
+
+def jsonl_objects(text: str, where: str, fields: str) -> list[tuple[int, dict]]:
+    """(line number, object) for every non-blank line of a JSONL text; a bad line is one NanochatError."""
     records = []
     for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -133,10 +138,10 @@ def _parse_records(text: str, where: str) -> list[dict]:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            raise NanochatError(f"{where}:{i}: not valid JSON ({e}); give a JSON list or JSONL of problems") from None
+            raise NanochatError(f"{where}:{i}: not valid JSON ({e}); each line must be an object {fields}") from None
         if not isinstance(rec, dict):
-            raise NanochatError(f"{where}:{i}: each JSONL line must be an object (name, prompt, tests, stop_tokens)")
-        records.append(rec)
+            raise NanochatError(f"{where}:{i}: each JSONL line must be an object {fields}")
+        records.append((i, rec))
     return records
 
 

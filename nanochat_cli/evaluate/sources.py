@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.evaluate.problems import jsonl_objects
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,8 @@ class CompletionsFileSource:
         except UnicodeDecodeError as e:
             raise NanochatError(f"{self.path}: not UTF-8 text ({e}); give a JSONL file of "
                                 '{"name": ..., "completion": ...} lines') from None
-        for i, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise NanochatError(f"{self.path}:{i}: not valid JSON ({e})") from None
-            if not isinstance(rec, dict) or not isinstance(rec.get("name"), str) or not isinstance(rec.get("completion"), str):
+        for i, rec in jsonl_objects(text, str(self.path), '{"name": ..., "completion": ...}'):
+            if not isinstance(rec.get("name"), str) or not isinstance(rec.get("completion"), str):
                 raise NanochatError(f'{self.path}:{i}: each line needs "name" and "completion" strings')
             self.by_name.setdefault(rec["name"], []).append(rec["completion"])
 
