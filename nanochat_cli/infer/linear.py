@@ -18,6 +18,8 @@ from nanochat_cli.ternary import PlanarWeights
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
+# Float products of 2 to this many rows (batched decode steps) run in C; others (one row, prefill) in BLAS.
+F32_SMALL_BATCH = 8
 
 
 def _ops():
@@ -169,9 +171,30 @@ class FloatLinear:
         full = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
         self.w = np.ascontiguousarray(full, dtype=np.float32)  # a tied head shares the embedding's memory
         self.shape = full.shape
+        self._kind: int | None = None
 
     def __call__(self, x) -> np.ndarray:
-        return as_act(x).y @ self.w.T
+        y = as_act(x).y
+        if not 1 < y.shape[0] <= F32_SMALL_BATCH:
+            return y @ self.w.T  # one row: BLAS's matrix-vector product streams the matrix at full speed
+        return self._small_batch(np.ascontiguousarray(y, dtype=np.float32))
+
+    def _small_batch(self, x: np.ndarray) -> np.ndarray:
+        """A decode step's few rows in C (native/ops.c f32_head_matmul): BLAS packs the whole matrix per call,
+        which made an 8-row step 7-11x dearer than a 1-row one; this reads the matrix once for all rows."""
+        from nanochat_cli.kernels import get_threads
+
+        ffi, lib = _ops()
+        if self._kind is None:
+            self._kind = lib.f32_head_best_kind()
+        m, k = self.shape
+        if x.shape[1] != k:
+            raise NanochatError(f"activations have {x.shape[1]} columns, the matrix expects {k}")
+        out = np.empty((x.shape[0], m), np.float32)
+        fb = ffi.from_buffer
+        lib.f32_head_matmul(fb("float[]", self.w), m, k, fb("float[]", x), x.shape[0],
+                            fb("float[]", out, require_writable=True), self._kind, get_threads())
+        return out
 
     def split(self, x) -> list[np.ndarray]:
         return _cut(self(x), self.splits)

@@ -38,7 +38,9 @@ def _supported() -> tuple[str, ...]:
     return tuple(name for name, kid in KERNEL_IDS.items() if lib.tq_cpu_supports(kid))
 
 
+@lru_cache(maxsize=1)
 def max_threads() -> int:
+    # remembered: sysconf re-reads /sys on every call, and decode steps ask once per matrix product
     return int(native()[1].tq_max_threads())
 
 

@@ -53,6 +53,41 @@ def test_int8_head_kernels_give_exact_integer_products(kind, k):
     np.testing.assert_array_equal(head(x), s[:, None] * (head.w_scale[None, :] * dots))
 
 
+@given(st.integers(1, 8), st.sampled_from([1, 7, 16, 33, 512, 1000]), st.integers(1, 70), st.sampled_from([1, 2, 3]),
+       st.integers(0, 2**31))
+@settings(max_examples=60, deadline=None)
+def test_float_small_batch_kernel_matches_float64_products(n, k, m, threads, seed):
+    """f32_head_matmul (decode batches of 2..8 rows) against a float64 product, every block shape and K tail."""
+    from nanochat_cli.infer.linear import FloatLinear
+    from nanochat_cli.kernels import get_threads, set_threads
+
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((m, k)).astype(np.float32)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    ref = x.astype(np.float64) @ w.T.astype(np.float64)
+    before = get_threads()
+    set_threads(threads)
+    try:
+        head = FloatLinear(w)
+        got = head._small_batch(x)
+        for kind in range(head._kind):  # the scalar loop too, where the CPU has the vector one
+            head._kind = kind
+            np.testing.assert_allclose(head._small_batch(x), ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    finally:
+        set_threads(before)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+    np.testing.assert_allclose(head(x), ref, rtol=1e-5, atol=1e-5 * np.sqrt(k))
+
+
+def test_float_small_batch_kernel_refuses_more_than_eight_rows():
+    from nanochat_cli.infer.linear import _ops
+
+    ffi, lib = _ops()
+    w, x, y = np.ones((4, 16), np.float32), np.ones((9, 16), np.float32), np.empty((9, 4), np.float32)
+    fb = ffi.from_buffer
+    assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1) == -1
+
+
 def test_fused_matrices_give_the_parts_outputs_bit_for_bit():
     rng = np.random.default_rng(0)
     parts = [PlanarWeights.from_float(rng.standard_normal((m, 512)).astype(np.float32), 0) for m in (64, 128, 32)]
