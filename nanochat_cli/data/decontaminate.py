@@ -1,8 +1,9 @@
 """Decontamination: drop corpus files that contain an evaluation prompt's signature and doc text.
 
 A MultiPL-E prompt is `///` doc lines + `fn name(...) -> T {`. A file is contaminated when, after
-whitespace is collapsed and comment markers are removed, it contains both the signature and the doc
-text of some prompt. Files are first narrowed by the `fn` names they define, so the check is cheap.
+comment markers (`//`, `///`, `//!`, `/* */`, the `*` leading the lines of a block comment) are removed,
+whitespace next to punctuation is dropped and the rest collapsed, it contains both the signature and the
+doc text of some prompt. Files are first narrowed by the `fn` names they define, so the check is cheap.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from nanochat_cli.errors import NanochatError
 
 _FN_NAME = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_MARKERS = re.compile(r"//[/!]?|/\*+|\*+/")
+_BLOCK_LINE_STAR = re.compile(r"^[ \t]*\*(?!/)", re.MULTILINE)  # the ` * ` that starts lines of a /** */ block
+_SPACE_AT_PUNCT = re.compile(r"\s*([^\w\s])\s*")  # rustfmt or not: `-> T {` and `->T{` read the same
 _SPACE = re.compile(r"\s+")
 MIN_BARE_SIGNATURE = 40
+MATCHER_VERSION = 2  # part of the prepared corpus's cache key: raise it whenever matching changes
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class EvalSignature:
 
 
 def _normalize(text: str) -> str:
-    return _SPACE.sub(" ", _COMMENT_MARKERS.sub(" ", text)).strip()
+    text = _COMMENT_MARKERS.sub(" ", _BLOCK_LINE_STAR.sub(" ", text))
+    return _SPACE.sub(" ", _SPACE_AT_PUNCT.sub(r"\1", text)).strip()
 
 
 def signature_of(prompt: str) -> EvalSignature | None:

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nanochat_cli.data import dedup, filters, shards, sources
-from nanochat_cli.data.decontaminate import Decontaminator, evaluation_prompts
+from nanochat_cli.data.decontaminate import MATCHER_VERSION, Decontaminator, evaluation_prompts
 from nanochat_cli.data.tokenizer import EOT, load_tokenizer, save_tokenizer, train_tokenizer
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.sources import file_sha256
@@ -77,7 +77,8 @@ def load_prepared(recipe: Recipe, check_eval: bool = True) -> PreparedData | Non
 
 
 def _prompts_sha256(prompts: list[str]) -> str:
-    return hashlib.sha256(json.dumps(sorted(prompts)).encode()).hexdigest()
+    # the matcher's version is part of the key: a corpus cleaned by an older, laxer matcher is rebuilt
+    return hashlib.sha256(json.dumps([MATCHER_VERSION, sorted(prompts)]).encode()).hexdigest()
 
 
 

@@ -79,6 +79,17 @@ def test_real_multipl_e_prompt_is_caught():
     assert not d.is_contaminated(rust_file(random.Random(1)))
 
 
+def test_reformatted_eval_prompt_is_still_caught():
+    """Not rustfmt'd (`->isize{`) and the doc moved into a `/** * */` block: the same prompt to a reader."""
+    d = decontaminate.Decontaminator([EVAL_PROMPT])
+    sig = EVAL_PROMPT.rstrip().splitlines()[-1]
+    doc = [line.strip().removeprefix("///").strip() for line in EVAL_PROMPT.splitlines() if line.strip().startswith("///")]
+    block = "/**\n" + "".join(f" * {line}\n" for line in doc) + " */\n"
+    squeezed = sig.replace(" -> ", "->").replace(") {", "){").replace(", ", ",")
+    assert d.is_contaminated(block + squeezed + "\n    0\n}\n")
+    assert not d.is_contaminated("/** Something else. */\n" + squeezed + "\n    0\n}\n")
+
+
 def test_exact_and_near_duplicates_are_removed(corpus, tmp_path, eval_set):
     src = corpus / "crate0-0.1.0" / "src" / "m0.rs"
     text = src.read_text()
