@@ -127,25 +127,32 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
     pending = len(jobs)
     while pending:
         try:
-            index, ev = await asyncio.wait_for(events.get(), timeout=state.cfg.ping_interval)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(state.cfg.ping_interval):  # a timer handle, not a task per token
+                batch = [await events.get()]
+        except TimeoutError:
             await resp.write(PING)
             continue
-        r = results[index]
-        if isinstance(ev, TextDelta):
-            r.completion_tokens += 1
-            if ev.text or ev.logprob is not None:
-                await resp.write(sse_data(fmt.delta_chunk(index, ev.text, ev.logprob)))
-        elif isinstance(ev, Finished):
-            pending -= 1
-            r.finish_reason, r.completion_tokens = ev.finish_reason, ev.completion_tokens
-            if ev.finish_reason in ("error", "cancelled"):
-                err = ApiError(503, "the server is shutting down; the request was cancelled", "shutting_down") \
-                    if ev.finish_reason == "cancelled" else ApiError(500, f"generation failed: {ev.error}",
-                                                                     "engine_error")
-                await resp.write(sse_data(err.body()))
-                continue
-            await resp.write(sse_data(fmt.final_chunk(index, ev.finish_reason)))
+        while not events.empty():  # everything that arrived with it goes out in one write
+            batch.append(events.get_nowait())
+        out = []
+        for index, ev in batch:
+            r = results[index]
+            if isinstance(ev, TextDelta):
+                r.completion_tokens += 1
+                if ev.text or ev.logprob is not None:
+                    out.append(sse_data(fmt.delta_chunk(index, ev.text, ev.logprob)))
+            elif isinstance(ev, Finished):
+                pending -= 1
+                r.finish_reason, r.completion_tokens = ev.finish_reason, ev.completion_tokens
+                if ev.finish_reason in ("error", "cancelled"):
+                    err = ApiError(503, "the server is shutting down; the request was cancelled", "shutting_down") \
+                        if ev.finish_reason == "cancelled" else ApiError(500, f"generation failed: {ev.error}",
+                                                                         "engine_error")
+                    out.append(sse_data(err.body()))
+                    continue
+                out.append(sse_data(fmt.final_chunk(index, ev.finish_reason)))
+        if out:
+            await resp.write(b"".join(out))
     if req.include_usage:
         await resp.write(sse_data(fmt.usage_chunk(_usage([j.prompt_ids for j in jobs[::req.n]], results))))
     await resp.write(DONE)
