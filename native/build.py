@@ -47,6 +47,7 @@ int tq_time_matmul(int kernel, const tq_weights *ws, int n_w, const int8_t *q, c
                    float *out, int n_threads, int reps, double *ns_out);
 double tq_read_bandwidth(size_t bytes, int n_threads, int reps);
 double tq_int8_dot_peak(void);
+void tq_pool_run(void (*fn)(void *, int, int), void *arg, int n_units, int n_threads);
 int tq_numa_nodes(void);
 int tq_max_threads(void);
 """

@@ -56,6 +56,10 @@ double tq_read_bandwidth(size_t bytes, int n_threads, int reps);
 /* Peak int8 dot-product rate of one core (vpdpbusd), ops per second; -1 without AVX-512 VNNI. */
 double tq_int8_dot_peak(void);
 
+/* The persistent pool: fn(arg, begin, end) over unit ranges covering [0, n_units) on n_threads threads (the
+ * calling thread is one of them); returns when every unit has run. The engine's C layer stack runs on it too. */
+void tq_pool_run(void (*fn)(void *arg, int begin, int end), void *arg, int n_units, int n_threads);
+
 int tq_numa_nodes(void);
 int tq_max_threads(void);
 

@@ -37,4 +37,4 @@ def generate_command(model: str, prompt: str, params: SamplingParams, threads: i
     sys.stdout.write("\n")
     err.print(f"prompt {stats.prompt_tokens} tokens, {stats.prefill_tps:.1f} tok/s prefill | generated "
               f"{stats.generated_tokens} tokens, {stats.decode_tps:.1f} tok/s decode | finish: {finish}",
-              highlight=False)
+              highlight=False, soft_wrap=True)  # one line however wide the figures (rich wraps at 80 columns)

@@ -14,6 +14,7 @@ import numpy as np
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
 from nanochat_cli.infer.linear import Act, Int8Linear, make_linear
+from nanochat_cli.infer.stack import LayerStack, swiglu
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.kernels import get_threads
 from nanochat_cli.ternary import PlanarWeights
@@ -64,9 +65,11 @@ class FeedForward:
     def __call__(self, x: Act) -> np.ndarray:
         if self.relu2:
             h = np.square(np.maximum(self.inp(x), 0))
-        else:
+        elif self.exact:
             gate, up = self.inp.split(x)
             h = L.silu(gate, self.exact) * up
+        else:  # the C SwiGLU the layer stack runs too, so both fast paths agree to the bit
+            h = swiglu(self.inp(x))
         return self.down(Act(h, self.sub_norm, self.eps, self.exact))
 
 
@@ -212,6 +215,8 @@ class NativeModel:
                                 f"({cfg.vocab_size}, {cfg.d_model})")
         rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
         self.blocks = [Block(weights, i, cfg, mix, rope, self.exact) for i in range(cfg.n_layers)]
+        # every block in one C call when the model allows it (infer/stack.py); None = the Python path below
+        self.stack = LayerStack.build(self)
         self.norm = weights.float("norm.weight")
         head = weights.tensors.get("head.weight")
         if head is None and not cfg.tie_embeddings:
@@ -232,14 +237,17 @@ class NativeModel:
     def forward(self, tokens: np.ndarray, segments: list[Segment], state: SlotState,
                 last_only: bool = True) -> np.ndarray:
         """Logits float32: (len(segments), V) for each segment's last token, or (N, V) for every row."""
-        positions = np.concatenate([np.arange(s.start, s.start + s.length) for s in segments])
         x = self.embed[tokens]
         n = self.cfg.mhc_streams
         if n > 1:
             x = np.repeat(x[:, None, :], n, axis=1)
-        for i, block in enumerate(self.blocks):
-            cache = state.kv[i] if block.kind == "A" else state.delta[i]
-            x = block(x, segments, positions, cache)
+        if self.stack is not None:
+            x = self.stack(x, segments, state)
+        else:
+            positions = np.concatenate([np.arange(s.start, s.start + s.length) for s in segments])
+            for i, block in enumerate(self.blocks):
+                cache = state.kv[i] if block.kind == "A" else state.delta[i]
+                x = block(x, segments, positions, cache)
         if n > 1:
             x = x.mean(axis=1, dtype=np.float32)
         if last_only:

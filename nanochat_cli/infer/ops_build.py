@@ -1,5 +1,5 @@
 """cffi build of the engine's C helpers (native/ops.c: int8 output head, fused RMSNorm + int8 quantization,
-float32 causal attention)
+float32 causal attention; native/stack.c: the whole layer stack of an eligible model in one call)
 into `nanochat_cli.infer._ops`.
 
 Runs at `pip install -e .` through setup.py's cffi_modules; `python nanochat_cli/infer/ops_build.py` rebuilds
@@ -29,15 +29,25 @@ int attention_f32(const float *q, const float *k, const float *v, int32_t T, int
 int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
                     const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
                     float *out, int n_threads);
+int swiglu_best_kind(void);
+void swiglu_f32(const float *gate_up, int32_t N, int32_t F, float *h, int kind);
+void *stack_plan_new(int32_t n_layers, int32_t d_model, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                     int32_t d_ff, int32_t relu2, float eps, const float *cos_t, const float *sin_t, int32_t rope_len,
+                     void *matmul, void *pool_run);
+int stack_plan_layer(void *plan, int32_t i, const float *attn_norm, const float *attn_sub_norm, const float *ffn_norm,
+                     const float *ffn_sub_norm, const void *qkv, const void *o, const void *inp, const void *down);
+void stack_plan_free(void *plan);
+int stack_forward(void *plan, float *x, int32_t N, const int32_t *seg, int32_t n_seg, float *const *kv,
+                  int32_t n_slots, int32_t ctx, const int32_t *kernel_ids, int n_threads);
 """
 
 
 def make_builder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(CDEF)
-    src = HERE / "native" / "ops.c"
+    srcs = [HERE / "native" / name for name in ("ops.c", "stack.c")]
     builder.set_source("nanochat_cli.infer._ops", CDEF, sources=[str(src) if absolute else str(src.relative_to(
-        HERE.parent.parent))], extra_compile_args=["-O3", "-std=gnu11", "-pthread", "-Wall"],
+        HERE.parent.parent)) for src in srcs], extra_compile_args=["-O3", "-std=gnu11", "-pthread", "-Wall"],
         extra_link_args=["-pthread"], libraries=["pthread"])
     return builder
 
