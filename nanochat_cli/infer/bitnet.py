@@ -109,5 +109,7 @@ def bitnet_weights(f) -> ModelWeights:
     tok_json = f.metadata.get(KEY_TOKENIZER_JSON) or _ggml_tokenizer_json(f)
     eos = {int(f.metadata["tokenizer.ggml.eos_token_id"])} if "tokenizer.ggml.eos_token_id" in f.metadata else set()
     notes = [f"token_embd stored {embd.tensor_type.name}"]
-    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos, lossy_embedding=embd.tensor_type != GT.F32)
+    q6_k = np.asarray(embd.data).reshape(vocab, -1) if embd.tensor_type == GT.Q6_K else None
+    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos, lossy_embedding=embd.tensor_type != GT.F32,
+                        embed_q6_k=q6_k)
 

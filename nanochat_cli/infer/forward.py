@@ -13,7 +13,7 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
-from nanochat_cli.infer.linear import Act, Int8Linear, make_linear
+from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, make_linear
 from nanochat_cli.infer.stack import LayerStack, swiglu
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.kernels import get_threads
@@ -204,8 +204,10 @@ class NativeModel:
     float64 mixers and torch's RMSNorm/SiLU, reproducing TernaryLM under float64_mixing() to float rounding."""
 
     def __init__(self, weights: ModelWeights, mix=np.float32, int8_head: bool | None = None):
-        """int8_head: run a float output head as int8 rows (Int8Linear, 4x fewer bytes per token); None = only
-        when the file already stored the embedding quantized (a Q6_K / F16 llama.cpp head), never in reference mode."""
+        """int8_head: run the output head on int8 activations: on the file's own Q6_K blocks when the tied
+        embedding is stored Q6_K and the CPU has the vector kernel (Q6KLinear), else as int8 rows (Int8Linear, 4x
+        fewer bytes per token than float32); None = only when the file already stored the embedding quantized
+        (a Q6_K / F16 llama.cpp head), never in reference mode."""
         cfg = self.cfg = weights.config
         self.mix, self.weights = mix, weights
         self.exact = mix == np.float64
@@ -224,7 +226,9 @@ class NativeModel:
         if int8_head is None:
             int8_head = weights.lossy_embedding and mix != np.float64
         float_head = self.embed if head is None else head
-        if int8_head and not isinstance(float_head, PlanarWeights):
+        if int8_head and head is None and weights.embed_q6_k is not None and Q6KLinear.fast():
+            self.head = Q6KLinear(weights.embed_q6_k, self.embed.shape)  # the stored blocks, not a requantization
+        elif int8_head and not isinstance(float_head, PlanarWeights):
             self.head = Int8Linear(float_head)
         else:
             self.head = make_linear(float_head)

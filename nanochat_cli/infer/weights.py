@@ -30,6 +30,7 @@ class ModelWeights:
     notes: list[str] = field(default_factory=list)  # e.g. "token_embd stored Q6_K, dequantized"
     eos_ids: set[int] = field(default_factory=set)  # end-of-text ids beyond the tokenizer's <|endoftext|>
     lossy_embedding: bool = False  # the file stored the embedding / tied head quantized (Q6_K, F16, ...)
+    embed_q6_k: np.ndarray | None = None  # the tied embedding's Q6_K blocks as stored, when it was stored so
 
     def get(self, name: str) -> Tensor:
         try:

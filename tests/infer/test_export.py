@@ -89,6 +89,28 @@ def test_bitnet_export_runs_in_the_engine_like_the_nanochat_export(qtype, tokeni
         np.testing.assert_array_equal(stored, planar.trits().astype(np.float32) * scales)
 
 
+def test_bitnet_q6_k_head_runs_on_the_stored_blocks(tokenizer, tmp_path, prompt_ids):
+    """A Q6_K tied embedding: the engine's head multiplies the file's blocks (no second quantization), so its
+    logits are the file's dequantized head times the int8 final activations, to float32 rounding."""
+    from nanochat_cli.infer.linear import Act, Q6KLinear
+    from nanochat_cli.ternary import quantize_activations
+
+    if not Q6KLinear.fast():
+        pytest.skip("this CPU lacks the Q6_K vector kernel (AVX-512 BW + VBMI); the int8 rows are used instead")
+    model = make_model(**BITNET_FIT)
+    path = write_bitnet_gguf(model_weights(model, tokenizer.to_str()), tmp_path / "b.gguf", "tq2_0", "q6_k")
+    native = NativeModel(load_model_weights(path))
+    assert isinstance(native.head, Q6KLinear)
+    t = read_gguf(path).tensors["token_embd.weight"]
+    w = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(native.embed.shape).astype(np.float64)
+    x = np.random.default_rng(0).standard_normal((3, w.shape[1])).astype(np.float32)
+    act = Act(x, native.norm, native.cfg.norm_eps)
+    q, s = quantize_activations(act.y)
+    ref = s[:, None].astype(np.float64) * (q.astype(np.float64) @ w.T)
+    np.testing.assert_allclose(native.head(act), ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())
+    assert Engine(native).prefill(0, prompt_ids).shape == (w.shape[0],)
+
+
 def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):
     from tokenizers import Tokenizer
 

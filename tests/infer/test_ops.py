@@ -88,6 +88,44 @@ def test_float_small_batch_kernel_refuses_more_than_eight_rows():
     assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1) == -1
 
 
+@given(st.integers(1, 11), st.sampled_from([256, 512, 1536]), st.integers(1, 40), st.sampled_from([1, 2]),
+       st.integers(0, 2**31))
+@settings(max_examples=30, deadline=None)
+def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
+    """Q6KLinear against gguf-py's own dequantization of the same blocks times the int8 activations, float64;
+    token counts above 8 cover the second group of the vector kernel, and the scalar kernel is checked too."""
+    import gguf
+
+    from nanochat_cli.infer.linear import Q6KLinear
+    from nanochat_cli.infer.q6_k import encode_q6_k
+    from nanochat_cli.kernels import get_threads, set_threads
+
+    rng = np.random.default_rng(seed)
+    w = (rng.standard_normal((m, k)) * rng.uniform(0.01, 3, (m, 1))).astype(np.float32)
+    blocks = encode_q6_k(w)
+    w_file = gguf.quants.dequantize(blocks, gguf.GGMLQuantizationType.Q6_K).reshape(m, k).astype(np.float64)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    q, s = quantize_activations(x)
+    ref = s[:, None].astype(np.float64) * (q.astype(np.float64) @ w_file.T)
+    head = Q6KLinear(blocks, (m, k))
+    before = get_threads()
+    set_threads(threads)
+    try:
+        for kind in range(head.kind, -1, -1):
+            head.kind = kind
+            np.testing.assert_allclose(head(x), ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())
+    finally:
+        set_threads(before)
+
+
+def test_q6_k_head_refuses_rows_that_are_not_whole_blocks():
+    from nanochat_cli.errors import NanochatError
+    from nanochat_cli.infer.linear import Q6KLinear
+
+    with pytest.raises(NanochatError, match="Q6_K head"):
+        Q6KLinear(np.zeros((4, 210), np.uint8), (4, 512))
+
+
 def test_fused_matrices_give_the_parts_outputs_bit_for_bit():
     rng = np.random.default_rng(0)
     parts = [PlanarWeights.from_float(rng.standard_normal((m, 512)).astype(np.float32), 0) for m in (64, 128, 32)]

@@ -115,6 +115,227 @@ int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int
     return 0;
 }
 
+/* ---- Q6_K output head: the file's own 6-bit blocks times int8 per-token activations ----
+ * llama.cpp stores a BitNet model's tied embedding as Q6_K (6.56 bits per weight). Multiplying those blocks
+ * directly reads 20% fewer bytes than int8 rows would, and the products are the file's weights, not a second
+ * quantization of them. Block of 256 weights (210 bytes): ql[128] low 4 bits, qh[64] high 2 bits, sc[16] int8
+ * scale per 16 weights, d fp16; weight = d * sc[i / 16] * (u - 32) with u the 6-bit code (layout in q6_k.py).
+ * The vector kernel unpacks each block in registers and multiplies it into up to 8 token rows; the scalar
+ * reference unpacks a row into signed bytes and takes (q + 128) * s minus a per-row 128 * sum(s) constant.
+ * y[n][m] = x_scale[n] * sum over blocks of d * sum_j sc_j * dot_j. */
+typedef struct {
+    const uint8_t *w; int32_t M, K; const int8_t *q; const float *x_scale; int32_t N; float *y; int32_t m0, m1;
+    int kind;
+} q6k_job;
+
+static float fp16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1F, f = h & 0x3FF;
+    uint32_t bits;
+    if (e == 0) { /* zero or subnormal: f * 2^-24 exactly */
+        float v = (float)f * 5.9604644775390625e-08f;
+        return sign ? -v : v;
+    }
+    bits = e == 31 ? sign | 0x7F800000u | (f << 13) : sign | ((e + 112) << 23) | (f << 13);
+    float out;
+    memcpy(&out, &bits, sizeof out);
+    return out;
+}
+
+/* One row: signed codes s[K], per-4-weight scales sc4[K/4] (int32), per-block d[K/256]; returns the
+ * correction sum_b d_b * sum_j sc_j * 128 * sum_{i in j} s_i. */
+static float q6k_unpack_row(const uint8_t *row, int32_t K, int8_t *s, int32_t *sc4, float *d) {
+    float corr = 0.0f;
+    for (int32_t b = 0; b < K / 256; b++) {
+        const uint8_t *ql = row + (size_t)b * 210, *qh = ql + 128;
+        const int8_t *sc = (const int8_t *)(ql + 192);
+        uint16_t dh;
+        memcpy(&dh, ql + 208, 2);
+        d[b] = fp16_to_f32(dh);
+        int8_t *sb = s + (size_t)b * 256;
+        for (int h = 0; h < 2; h++)
+            for (int j = 0; j < 4; j++)
+                for (int l = 0; l < 32; l++) {
+                    const uint8_t lo = ql[h * 64 + (j % 2) * 32 + l], hi = qh[h * 32 + l];
+                    const int u = ((j < 2 ? lo : lo >> 4) & 0xF) | (((hi >> (2 * j)) & 3) << 4);
+                    sb[h * 128 + j * 32 + l] = (int8_t)(u - 32);
+                }
+        int32_t block_corr = 0;
+        for (int j = 0; j < 16; j++) {
+            int32_t sum = 0;
+            for (int i = 0; i < 16; i++) sum += sb[j * 16 + i];
+            block_corr += (int32_t)sc[j] * sum;
+            for (int i = 0; i < 4; i++) sc4[(size_t)b * 64 + j * 4 + i] = sc[j];
+        }
+        corr += d[b] * (float)(128 * block_corr);
+    }
+    return corr;
+}
+
+#define Q6K_GROUP 8 /* token rows multiplied per unpacked block (their accumulators stay in registers) */
+
+/* One row against up to Q6K_GROUP token rows, unpacking each block in registers: the two 64-byte halves of
+ * ql give the low nibbles of weights h*128 + 0..63 and the high nibbles of h*128 + 64..127; qh's 2-bit fields
+ * are shifted into place per 32-weight quarter. The codes u = s + 32 are unsigned, so vpmaddubsw takes them
+ * as they are (u * q pair sums <= 2 * 63 * 127 fit int16) and vpmaddwd applies the sub-block scales; the
+ * 32 * sum(q) part comes off per sub-block from the tokens' precomputed 16-value sums (asum). Integer parts
+ * are exact; d scales each block in float. */
+/* Constant vectors of the row kernel, built once per call: the vpmultishiftqb controls (output byte p of a
+ * 64-weight quarter pair takes the 2-bit field j of qh byte p % 32 into bits 4-5: bit offset 8 (p % 8) + 2 j - 4
+ * of the broadcast qword) and the vpermw indexes (int16 lane i of chunk c, weights 2i and 2i + 1, belongs to
+ * sub-block 4c + i / 8). */
+typedef struct { uint8_t ctl01[64], ctl23[64]; int16_t pidx[4][32]; } q6k_consts;
+
+static void q6k_consts_init(q6k_consts *k) {
+    for (int p = 0; p < 64; p++) {
+        k->ctl01[p] = (uint8_t)((8 * (p % 8) + 2 * (p >= 32) - 4) & 63);
+        k->ctl23[p] = (uint8_t)((8 * (p % 8) + 2 * (2 + (p >= 32)) - 4) & 63);
+    }
+    for (int c = 0; c < 4; c++)
+        for (int i = 0; i < 32; i++) k->pidx[c][i] = (int16_t)(4 * c + i / 8);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma"), always_inline))
+static inline void q6k_row_vnni(const uint8_t *row, int32_t K, const int8_t *q, const int16_t *asum, int32_t N,
+                                float *out, const q6k_consts *k) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i ctl01 = _mm512_loadu_si512(k->ctl01), ctl23 = _mm512_loadu_si512(k->ctl23);
+    __m512 facc[Q6K_GROUP];
+    __m256 cacc[Q6K_GROUP];
+    for (int n = 0; n < N; n++) { facc[n] = _mm512_setzero_ps(); cacc[n] = _mm256_setzero_ps(); }
+    __m512i pidx[4];
+    for (int c = 0; c < 4; c++) pidx[c] = _mm512_loadu_si512(k->pidx[c]);
+    for (int32_t b = 0; b < K / 256; b++) {
+        const uint8_t *ql = row + (size_t)b * 210, *qh = ql + 128;
+        uint16_t dh;
+        memcpy(&dh, ql + 208, 2);
+        const float df = _cvtsh_ss(dh);
+        const __m512 d = _mm512_set1_ps(df);
+        __m512i uv[4], sc16[4];
+        for (int h = 0; h < 2; h++) {
+            const __m512i L = _mm512_loadu_si512(ql + h * 64);
+            const __m512i H = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qh + h * 32)));
+            uv[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m4),
+                                        _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl01, H), m30));
+            uv[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4),
+                                            _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl23, H), m30));
+        }
+        const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(ql + 192)));
+        for (int c = 0; c < 4; c++) sc16[c] = _mm512_permutexvar_epi16(pidx[c], _mm512_castsi256_si512(sc));
+        for (int n = 0; n < N; n++) {
+            const int8_t *qn = q + (size_t)n * K + (size_t)b * 256;
+            __m512i iacc = _mm512_setzero_si512();
+            for (int c = 0; c < 4; c++) {
+                const __m512i p16 = _mm512_maddubs_epi16(uv[c], _mm512_loadu_si512(qn + c * 64));
+                iacc = _mm512_add_epi32(iacc, _mm512_madd_epi16(p16, sc16[c]));
+            }
+            facc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc), d, facc[n]);
+            const __m256i a16 = _mm256_loadu_si256((const __m256i *)(asum + (size_t)n * (K / 16) + (size_t)b * 16));
+            cacc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(a16, sc)), _mm256_set1_ps(df), cacc[n]);
+        }
+    }
+    for (int n = 0; n < N; n++) {
+        __m128 c4 = _mm_add_ps(_mm256_castps256_ps128(cacc[n]), _mm256_extractf128_ps(cacc[n], 1));
+        c4 = _mm_add_ps(c4, _mm_movehl_ps(c4, c4));
+        c4 = _mm_add_ss(c4, _mm_movehdup_ps(c4));
+        out[n] = _mm512_reduce_add_ps(facc[n]) - 32.0f * _mm_cvtss_f32(c4);
+    }
+}
+
+static float q6k_dot_scalar(const int8_t *s, const int32_t *sc4, const float *d, const uint8_t *qu, int32_t K) {
+    float acc = 0.0f;
+    for (int32_t b = 0; b < K / 256; b++) {
+        int32_t isum = 0;
+        for (int32_t i = 0; i < 256; i++) {
+            const size_t k = (size_t)b * 256 + i;
+            isum += sc4[k / 4] * (int32_t)qu[k] * (int32_t)s[k];
+        }
+        acc += d[b] * (float)isum;
+    }
+    return acc;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma")))
+static void q6k_rows_vnni(const q6k_job *j, const int16_t *asum) {
+    const int32_t K = j->K;
+    const size_t row_bytes = (size_t)(K / 256) * 210;
+    q6k_consts k;
+    q6k_consts_init(&k);
+    float part[Q6K_GROUP];
+    for (int32_t m = j->m0; m < j->m1; m++)
+        for (int32_t n0 = 0; n0 < j->N; n0 += Q6K_GROUP) {
+            const int32_t g = j->N - n0 < Q6K_GROUP ? j->N - n0 : Q6K_GROUP;
+            q6k_row_vnni(j->w + (size_t)m * row_bytes, K, j->q + (size_t)n0 * K, asum + (size_t)n0 * (K / 16), g,
+                         part, &k);
+            for (int32_t n = 0; n < g; n++) j->y[(size_t)(n0 + n) * j->M + m] = j->x_scale[n0 + n] * part[n];
+        }
+}
+
+static void *q6k_run(void *arg) {
+    const q6k_job *j = (const q6k_job *)arg;
+    const int32_t K = j->K;
+    const size_t row_bytes = (size_t)(K / 256) * 210;
+    if (j->kind == 1) {
+        int16_t *asum = (int16_t *)malloc(sizeof(int16_t) * (size_t)j->N * (size_t)(K / 16)); /* |sum| <= 2032 */
+        if (!asum) return (void *)1;
+        for (size_t g = 0; g < (size_t)j->N * (size_t)(K / 16); g++) {
+            int32_t t = 0;
+            for (int i = 0; i < 16; i++) t += j->q[g * 16 + i];
+            asum[g] = (int16_t)t;
+        }
+        q6k_rows_vnni(j, asum);
+        free(asum);
+        return NULL;
+    }
+    uint8_t *qu = (uint8_t *)malloc((size_t)K * (size_t)j->N); /* q + 128 of every token row */
+    int8_t *s = (int8_t *)malloc((size_t)K);
+    int32_t *sc4 = (int32_t *)malloc(sizeof(int32_t) * (size_t)K / 4);
+    float *d = (float *)malloc(sizeof(float) * (size_t)(K / 256));
+    if (!qu || !s || !sc4 || !d) { free(qu); free(s); free(sc4); free(d); return (void *)1; }
+    for (size_t i = 0; i < (size_t)K * (size_t)j->N; i++) qu[i] = (uint8_t)(j->q[i] + 128);
+    for (int32_t m = j->m0; m < j->m1; m++) {
+        const float corr = q6k_unpack_row(j->w + (size_t)m * row_bytes, K, s, sc4, d);
+        for (int32_t n = 0; n < j->N; n++)
+            j->y[(size_t)n * j->M + m] = j->x_scale[n] * (q6k_dot_scalar(s, sc4, d, qu + (size_t)n * K, K) - corr);
+    }
+    free(qu); free(s); free(sc4); free(d);
+    return NULL;
+}
+
+/* 1 = AVX-512 BW + VBMI (+ F16C, FMA), 0 = scalar */
+int q6k_best_kind(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+/* y (N x M) = Q6_K rows w (M rows of K/256 blocks) times int8 rows q with per-row scales; K % 256 == 0.
+ * Returns 0, -1 for a bad K, -2 when scratch memory is short. */
+int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
+                    float *y, int kind, int n_threads) {
+    enum { MAX_T = 16 };
+    if (K % 256 || K < 256) return -1;
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > MAX_T) n_threads = MAX_T;
+    q6k_job jobs[MAX_T];
+    pthread_t tid[MAX_T];
+    int32_t per = (M + n_threads - 1) / n_threads;
+    int started = 0, rc = 0;
+    for (int t = 0; t < n_threads; t++) {
+        q6k_job j = {w, M, K, q, x_scale, N, y, t * per > M ? M : t * per, (t + 1) * per > M ? M : (t + 1) * per,
+                     kind};
+        jobs[t] = j;
+    }
+    for (int t = 1; t < n_threads; t++)
+        if (jobs[t].m0 < jobs[t].m1 && pthread_create(&tid[t], NULL, q6k_run, &jobs[t]) == 0) started |= 1 << t;
+        else if (jobs[t].m0 < jobs[t].m1) rc |= q6k_run(&jobs[t]) != NULL;
+    rc |= q6k_run(&jobs[0]) != NULL;
+    for (int t = 1; t < n_threads; t++) {
+        void *r = NULL;
+        if (started & (1 << t)) { pthread_join(tid[t], &r); rc |= r != NULL; }
+    }
+    return rc ? -2 : 0;
+}
+
 /* ---- float32 output head for small batches: y[n][m] = dot(x[n], w[m]) ----
  * A decode step over several slots multiplies a few rows by the whole (vocab x d) float32 embedding. BLAS
  * sgemm packs that matrix on every call (8 rows x 8192 x 512 took 1.0-1.6 ms against 0.14 ms for one row);
