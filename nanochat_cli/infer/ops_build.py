@@ -1,6 +1,6 @@
-"""cffi build of the engine's C helpers (native/ops.c: int8 output head, fused RMSNorm + int8 quantization,
-float32 causal attention; native/stack.c: the whole layer stack of an eligible model in one call)
-into `nanochat_cli.infer._ops`.
+"""cffi build of the engine's C helpers into `nanochat_cli.infer._ops`: native/ops.c (int8, Q6_K and small-batch
+float32 output heads, fused RMSNorm + int8 quantization, float32 causal attention) and native/stack.c (the whole
+layer stack of an eligible model in one call).
 
 Runs at `pip install -e .` through setup.py's cffi_modules; `python nanochat_cli/infer/ops_build.py` rebuilds
 it in place. Same flags policy as the ternary kernels: no -march, per-function target attributes, runtime choice.

@@ -173,12 +173,6 @@ static float q6k_unpack_row(const uint8_t *row, int32_t K, int8_t *s, int32_t *s
 
 #define Q6K_GROUP 8 /* token rows multiplied per unpacked block (their accumulators stay in registers) */
 
-/* One row against up to Q6K_GROUP token rows, unpacking each block in registers: the two 64-byte halves of
- * ql give the low nibbles of weights h*128 + 0..63 and the high nibbles of h*128 + 64..127; qh's 2-bit fields
- * are shifted into place per 32-weight quarter. The codes u = s + 32 are unsigned, so vpmaddubsw takes them
- * as they are (u * q pair sums <= 2 * 63 * 127 fit int16) and vpmaddwd applies the sub-block scales; the
- * 32 * sum(q) part comes off per sub-block from the tokens' precomputed 16-value sums (asum). Integer parts
- * are exact; d scales each block in float. */
 /* Constant vectors of the row kernel, built once per call: the vpmultishiftqb controls (output byte p of a
  * 64-weight quarter pair takes the 2-bit field j of qh byte p % 32 into bits 4-5: bit offset 8 (p % 8) + 2 j - 4
  * of the broadcast qword) and the vpermw indexes (int16 lane i of chunk c, weights 2i and 2i + 1, belongs to
@@ -194,8 +188,14 @@ static void q6k_consts_init(q6k_consts *k) {
         for (int i = 0; i < 32; i++) k->pidx[c][i] = (int16_t)(4 * c + i / 8);
 }
 
+/* One row against up to Q6K_GROUP token rows, unpacking each block in registers: the two 64-byte halves of
+ * ql give the low nibbles of weights h*128 + 0..63 and the high nibbles of h*128 + 64..127; vpmultishiftqb moves
+ * qh's 2-bit fields into bits 4-5. The codes u = s + 32 are unsigned, so vpmaddubsw takes them
+ * as they are (u * q pair sums <= 2 * 63 * 127 fit int16) and vpmaddwd applies the sub-block scales; the
+ * 32 * sum(q) part comes off per sub-block from the tokens' precomputed 16-value sums (asum). Integer parts
+ * are exact; d scales each block in float. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma"), always_inline))
-static inline void q6k_row_vnni(const uint8_t *row, int32_t K, const int8_t *q, const int16_t *asum, int32_t N,
+static inline void q6k_row_avx512(const uint8_t *row, int32_t K, const int8_t *q, const int16_t *asum, int32_t N,
                                 float *out, const q6k_consts *k) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     const __m512i ctl01 = _mm512_loadu_si512(k->ctl01), ctl23 = _mm512_loadu_si512(k->ctl23);
@@ -255,7 +255,7 @@ static float q6k_dot_scalar(const int8_t *s, const int32_t *sc4, const float *d,
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma")))
-static void q6k_rows_vnni(const q6k_job *j, const int16_t *asum) {
+static void q6k_rows_avx512(const q6k_job *j, const int16_t *asum) {
     const int32_t K = j->K;
     const size_t row_bytes = (size_t)(K / 256) * 210;
     q6k_consts k;
@@ -264,7 +264,7 @@ static void q6k_rows_vnni(const q6k_job *j, const int16_t *asum) {
     for (int32_t m = j->m0; m < j->m1; m++)
         for (int32_t n0 = 0; n0 < j->N; n0 += Q6K_GROUP) {
             const int32_t g = j->N - n0 < Q6K_GROUP ? j->N - n0 : Q6K_GROUP;
-            q6k_row_vnni(j->w + (size_t)m * row_bytes, K, j->q + (size_t)n0 * K, asum + (size_t)n0 * (K / 16), g,
+            q6k_row_avx512(j->w + (size_t)m * row_bytes, K, j->q + (size_t)n0 * K, asum + (size_t)n0 * (K / 16), g,
                          part, &k);
             for (int32_t n = 0; n < g; n++) j->y[(size_t)(n0 + n) * j->M + m] = j->x_scale[n0 + n] * part[n];
         }
@@ -282,7 +282,7 @@ static void *q6k_run(void *arg) {
             for (int i = 0; i < 16; i++) t += j->q[g * 16 + i];
             asum[g] = (int16_t)t;
         }
-        q6k_rows_vnni(j, asum);
+        q6k_rows_avx512(j, asum);
         free(asum);
         return NULL;
     }
