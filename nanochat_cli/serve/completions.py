@@ -127,9 +127,8 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
     pending = len(jobs)
     while pending:
         try:
-            async with asyncio.timeout(state.cfg.ping_interval):  # a timer handle, not a task per token
-                batch = [await events.get()]
-        except TimeoutError:
+            batch = [await _next_event(events, state.cfg.ping_interval)]
+        except asyncio.TimeoutError:
             await resp.write(PING)
             continue
         while not events.empty():  # everything that arrived with it goes out in one write
@@ -158,6 +157,15 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
     await resp.write(DONE)
     await resp.write_eof()
     return resp
+
+
+async def _next_event(events: asyncio.Queue, timeout: float):
+    """The next event, or asyncio.TimeoutError after `timeout` idle seconds: a timer handle on Python 3.11+ rather
+    than the task asyncio.wait_for wraps around every wait."""
+    if hasattr(asyncio, "timeout"):
+        async with asyncio.timeout(timeout):
+            return await events.get()
+    return await asyncio.wait_for(events.get(), timeout)
 
 
 def _usage(prompt_ids: list[list[int]], results: list[ChoiceResult]) -> dict:
