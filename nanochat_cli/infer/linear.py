@@ -18,7 +18,7 @@ from nanochat_cli.ternary import PlanarWeights
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
-# Float products of 2 to this many rows (batched decode steps) run in C; others (one row, prefill) in BLAS.
+# Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
 F32_SMALL_BATCH = 8
 
 
@@ -26,6 +26,22 @@ def _ops():
     from nanochat_cli.infer._ops import ffi, lib
 
     return ffi, lib
+
+
+_pool = None
+
+
+def kernel_pool():
+    """The kernels' persistent thread pool (tq_pool_run in nanochat_cli.kernels._native) as a pointer the engine's
+    C code runs its rows on: one pool for the ternary products, the layer stack and the output heads."""
+    global _pool
+    if _pool is None:
+        from nanochat_cli.kernels.native import native
+
+        ffi, _ = _ops()
+        kffi, klib = native()
+        _pool = ffi.cast("void *", int(kffi.cast("uintptr_t", kffi.addressof(klib, "tq_pool_run"))))
+    return _pool
 
 
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,13 +191,14 @@ class FloatLinear:
 
     def __call__(self, x) -> np.ndarray:
         y = as_act(x).y
-        if not 1 < y.shape[0] <= F32_SMALL_BATCH:
-            return y @ self.w.T  # one row: BLAS's matrix-vector product streams the matrix at full speed
+        if y.shape[0] > F32_SMALL_BATCH:
+            return y @ self.w.T
         return self._small_batch(np.ascontiguousarray(y, dtype=np.float32))
 
     def _small_batch(self, x: np.ndarray) -> np.ndarray:
-        """A decode step's few rows in C (native/ops.c f32_head_matmul): BLAS packs the whole matrix per call,
-        which made an 8-row step 7-11x dearer than a 1-row one; this reads the matrix once for all rows."""
+        """A decode step's few rows in C (native/ops.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
+        matrix per call, which made an 8-row step 7-11x dearer than a 1-row one, and its own threads kept
+        spinning against the pool's (a served single stream spent 64% of its time in BLAS's one-row product)."""
         from nanochat_cli.kernels import get_threads
 
         ffi, lib = _ops()
@@ -193,7 +210,7 @@ class FloatLinear:
         out = np.empty((x.shape[0], m), np.float32)
         fb = ffi.from_buffer
         lib.f32_head_matmul(fb("float[]", self.w), m, k, fb("float[]", x), x.shape[0],
-                            fb("float[]", out, require_writable=True), self._kind, get_threads())
+                            fb("float[]", out, require_writable=True), self._kind, get_threads(), kernel_pool())
         return out
 
     def split(self, x) -> list[np.ndarray]:
@@ -240,7 +257,7 @@ class Int8Linear:
         fb = self.ffi.from_buffer
         self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), fb("int32_t[]", self.w_sum), m, k,
                              fb("int8_t[]", q), fb("float[]", s), q.shape[0], fb("float[]", y, require_writable=True),
-                             self.kind, get_threads())
+                             self.kind, get_threads(), kernel_pool())
         return y
 
     @property
@@ -280,7 +297,8 @@ class Q6KLinear:
         y = np.empty((q.shape[0], m), np.float32)
         fb = self.ffi.from_buffer
         rc = self.lib.q6k_head_matmul(fb("uint8_t[]", self.blocks), m, k, fb("int8_t[]", q), fb("float[]", s),
-                                      q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads())
+                                      q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads(),
+                                      kernel_pool())
         if rc:
             raise MemoryError("Q6_K head: scratch allocation failed")
         return y

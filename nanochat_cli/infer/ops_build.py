@@ -18,13 +18,13 @@ HERE = Path(__file__).resolve().parent
 CDEF = """
 int head_best_kind(void);
 int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int32_t M, int32_t K,
-                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads);
+                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads, void *pool);
 int q6k_best_kind(void);
 int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
-                    float *y, int kind, int n_threads);
+                    float *y, int kind, int n_threads, void *pool);
 int f32_head_best_kind(void);
 int f32_head_matmul(const float *w, int32_t M, int32_t K, const float *x, int32_t N, float *y, int kind,
-                    int n_threads);
+                    int n_threads, void *pool);
 void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float eps, float *y_out,
                    int8_t *q, float *scale);
 int attention_f32(const float *q, const float *k, const float *v, int32_t T, int32_t H, int32_t H_kv, int32_t D,

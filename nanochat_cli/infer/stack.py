@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer.linear import TernaryLinear
+from nanochat_cli.infer.linear import TernaryLinear, kernel_pool
 from nanochat_cli.kernels import get_threads
 from nanochat_cli.kernels.dispatch import kernel_for
 from nanochat_cli.kernels.native import KERNEL_IDS, native
@@ -101,8 +101,7 @@ class LayerStack:
         fb = lambda a: ffi.NULL if a is None else self._hold(ffi.from_buffer("float[]", a))
         plan = lib.stack_plan_new(self.n_layers, cfg.d_model, a0.h, a0.h_kv, a0.d, blocks[0].ffn.down.shape[1],
                                   int(cfg.ffn_type == "relu2"), cfg.norm_eps, fb(a0.cos), fb(a0.sin),
-                                  a0.cos.shape[0], addr(kffi.addressof(klib, "tq_matmul")),
-                                  addr(kffi.addressof(klib, "tq_pool_run")))
+                                  a0.cos.shape[0], addr(kffi.addressof(klib, "tq_matmul")), kernel_pool())
         if plan == ffi.NULL:
             raise MemoryError("could not allocate the layer stack's plan")
         self.plan = ffi.gc(plan, lib.stack_plan_free)

@@ -85,7 +85,7 @@ def test_float_small_batch_kernel_refuses_more_than_eight_rows():
     ffi, lib = _ops()
     w, x, y = np.ones((4, 16), np.float32), np.ones((9, 16), np.float32), np.empty((9, 4), np.float32)
     fb = ffi.from_buffer
-    assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1) == -1
+    assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1, ffi.NULL) == -1
 
 
 @given(st.integers(1, 11), st.sampled_from([256, 512, 1536]), st.integers(1, 40), st.sampled_from([1, 2]),

@@ -4,8 +4,8 @@
  * 197 MB); as int8 rows with one scale per row it is a quarter of that. AVX-512 VNNI (vpdpbusd) multiplies
  * unsigned by signed bytes, so the activations are offset by 128 and 128 * sum(w[m]) is subtracted again;
  * AVX2 uses |q| x sign(w, q) with vpmaddubsw (no int16 saturation: 2 * 127 * 127 < 32767). A scalar loop is
- * the reference and handles K tails. Rows are split over n_threads pthreads created per call (one call per
- * decode step, so their ~20 us is noise). Built by ops_build.py (cffi) into nanochat_cli.infer._ops.
+ * the reference and handles K tails. Rows are split over the kernels' thread pool (split_rows). Built by
+ * ops_build.py (cffi) into nanochat_cli.infer._ops.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -13,6 +13,37 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- rows of an output head over the kernels' persistent thread pool ----
+ * Python hands in nanochat_cli.kernels._native's tq_pool_run (the pool the ternary products and the layer stack
+ * run on) as `pool`: a decode step then creates no thread, and no second thread pool (BLAS's) competes with it
+ * for the cores. fn(arg, begin, end) runs over unit ranges covering [0, n_units); NULL pool or one thread = the
+ * calling thread alone. */
+typedef void (*pool_task_fn)(void *arg, int begin, int end);
+typedef void (*pool_run_fn)(pool_task_fn fn, void *arg, int n_units, int n_threads);
+
+#define HEAD_UNIT_ROWS 64 /* rows per pool unit: whole blocks of every row kernel below */
+
+typedef struct {
+    void (*rows)(const void *job, int32_t m0, int32_t m1);
+    const void *job;
+    int32_t M;
+} row_split;
+
+static void row_task(void *arg, int begin, int end) {
+    const row_split *r = (const row_split *)arg;
+    int32_t m0 = begin * HEAD_UNIT_ROWS, m1 = end * HEAD_UNIT_ROWS;
+    if (m1 > r->M) m1 = r->M;
+    if (m0 < m1) r->rows(r->job, m0, m1);
+}
+
+static void split_rows(void *pool, int n_threads, void (*rows)(const void *, int32_t, int32_t), const void *job,
+                       int32_t M) {
+    row_split r = {rows, job, M};
+    const int units = (M + HEAD_UNIT_ROWS - 1) / HEAD_UNIT_ROWS;
+    if (pool && n_threads > 1) ((pool_run_fn)pool)(row_task, &r, units, n_threads);
+    else row_task(&r, 0, units);
+}
 
 typedef struct {
     const int8_t *w; const float *w_scale; const int32_t *w_sum; int32_t M, K;
@@ -77,12 +108,12 @@ static void rows_scalar(const head_job *j) {
         }
 }
 
-static void *run_job(void *arg) {
-    const head_job *j = (const head_job *)arg;
-    if (j->kind == 2) rows_vnni(j);
-    else if (j->kind == 1) rows_avx2(j);
-    else rows_scalar(j);
-    return NULL;
+static void head_rows(const void *job, int32_t m0, int32_t m1) {
+    head_job j = *(const head_job *)job;
+    j.m0 = m0, j.m1 = m1;
+    if (j.kind == 2) rows_vnni(&j);
+    else if (j.kind == 1) rows_avx2(&j);
+    else rows_scalar(&j);
 }
 
 /* 2 = AVX-512 VNNI, 1 = AVX2, 0 = scalar */
@@ -94,24 +125,9 @@ int head_best_kind(void) {
 }
 
 int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int32_t M, int32_t K,
-                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads) {
-    enum { MAX_T = 16 };
-    if (n_threads < 1) n_threads = 1;
-    if (n_threads > MAX_T) n_threads = MAX_T;
-    head_job jobs[MAX_T];
-    pthread_t tid[MAX_T];
-    int32_t per = (M + n_threads - 1) / n_threads;
-    int started = 0;
-    for (int t = 0; t < n_threads; t++) {
-        head_job j = {w, w_scale, w_sum, M, K, q, x_scale, N, y, t * per, (t + 1) * per > M ? M : (t + 1) * per, kind};
-        jobs[t] = j;
-    }
-    for (int t = 1; t < n_threads; t++)
-        if (jobs[t].m0 < jobs[t].m1 && pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0) started |= 1 << t;
-        else if (jobs[t].m0 < jobs[t].m1) run_job(&jobs[t]);
-    run_job(&jobs[0]);
-    for (int t = 1; t < n_threads; t++)
-        if (started & (1 << t)) pthread_join(tid[t], NULL);
+                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads, void *pool) {
+    head_job j = {w, w_scale, w_sum, M, K, q, x_scale, N, y, 0, M, kind};
+    split_rows(pool, n_threads, head_rows, &j, M);
     return 0;
 }
 
@@ -126,6 +142,8 @@ int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int
 typedef struct {
     const uint8_t *w; int32_t M, K; const int8_t *q; const float *x_scale; int32_t N; float *y; int32_t m0, m1;
     int kind;
+    const int16_t *asum; /* vector kernel: each token's sums of 16 consecutive q */
+    const uint8_t *qu;   /* scalar kernel: q + 128 of every token row */
 } q6k_job;
 
 static float fp16_to_f32(uint16_t h) {
@@ -171,6 +189,7 @@ static float q6k_unpack_row(const uint8_t *row, int32_t K, int8_t *s, int32_t *s
     return corr;
 }
 
+#define QK_ROW_MAX 65536 /* longest Q6_K row (input width) the scalar kernel's stack scratch holds */
 #define Q6K_GROUP 8 /* token rows multiplied per unpacked block (their accumulators stay in registers) */
 
 /* Constant vectors of the row kernel, built once per call: the vpmultishiftqb controls (output byte p of a
@@ -255,7 +274,8 @@ static float q6k_dot_scalar(const int8_t *s, const int32_t *sc4, const float *d,
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma")))
-static void q6k_rows_avx512(const q6k_job *j, const int16_t *asum) {
+static void q6k_rows_avx512(const q6k_job *j) {
+    const int16_t *asum = j->asum;
     const int32_t K = j->K;
     const size_t row_bytes = (size_t)(K / 256) * 210;
     q6k_consts k;
@@ -270,35 +290,23 @@ static void q6k_rows_avx512(const q6k_job *j, const int16_t *asum) {
         }
 }
 
-static void *q6k_run(void *arg) {
-    const q6k_job *j = (const q6k_job *)arg;
-    const int32_t K = j->K;
+static void q6k_rows(const void *job, int32_t m0, int32_t m1) {
+    q6k_job j = *(const q6k_job *)job;
+    j.m0 = m0, j.m1 = m1;
+    if (j.kind == 1) {
+        q6k_rows_avx512(&j);
+        return;
+    }
+    const int32_t K = j.K;
     const size_t row_bytes = (size_t)(K / 256) * 210;
-    if (j->kind == 1) {
-        int16_t *asum = (int16_t *)malloc(sizeof(int16_t) * (size_t)j->N * (size_t)(K / 16)); /* |sum| <= 2032 */
-        if (!asum) return (void *)1;
-        for (size_t g = 0; g < (size_t)j->N * (size_t)(K / 16); g++) {
-            int32_t t = 0;
-            for (int i = 0; i < 16; i++) t += j->q[g * 16 + i];
-            asum[g] = (int16_t)t;
-        }
-        q6k_rows_avx512(j, asum);
-        free(asum);
-        return NULL;
+    int8_t s[QK_ROW_MAX];
+    int32_t sc4[QK_ROW_MAX / 4];
+    float d[QK_ROW_MAX / 256];
+    for (int32_t m = m0; m < m1; m++) {
+        const float corr = q6k_unpack_row(j.w + (size_t)m * row_bytes, K, s, sc4, d);
+        for (int32_t n = 0; n < j.N; n++)
+            j.y[(size_t)n * j.M + m] = j.x_scale[n] * (q6k_dot_scalar(s, sc4, d, j.qu + (size_t)n * K, K) - corr);
     }
-    uint8_t *qu = (uint8_t *)malloc((size_t)K * (size_t)j->N); /* q + 128 of every token row */
-    int8_t *s = (int8_t *)malloc((size_t)K);
-    int32_t *sc4 = (int32_t *)malloc(sizeof(int32_t) * (size_t)K / 4);
-    float *d = (float *)malloc(sizeof(float) * (size_t)(K / 256));
-    if (!qu || !s || !sc4 || !d) { free(qu); free(s); free(sc4); free(d); return (void *)1; }
-    for (size_t i = 0; i < (size_t)K * (size_t)j->N; i++) qu[i] = (uint8_t)(j->q[i] + 128);
-    for (int32_t m = j->m0; m < j->m1; m++) {
-        const float corr = q6k_unpack_row(j->w + (size_t)m * row_bytes, K, s, sc4, d);
-        for (int32_t n = 0; n < j->N; n++)
-            j->y[(size_t)n * j->M + m] = j->x_scale[n] * (q6k_dot_scalar(s, sc4, d, qu + (size_t)n * K, K) - corr);
-    }
-    free(qu); free(s); free(sc4); free(d);
-    return NULL;
 }
 
 /* 1 = AVX-512 BW + VBMI (+ F16C, FMA), 0 = scalar */
@@ -308,32 +316,28 @@ int q6k_best_kind(void) {
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
-/* y (N x M) = Q6_K rows w (M rows of K/256 blocks) times int8 rows q with per-row scales; K % 256 == 0.
- * Returns 0, -1 for a bad K, -2 when scratch memory is short. */
+/* y (N x M) = Q6_K rows w (M rows of K/256 blocks) times int8 rows q with per-row scales; 256 <= K <= QK_ROW_MAX,
+ * K % 256 == 0. Returns 0, -1 for a bad K, -2 when scratch memory is short. */
 int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
-                    float *y, int kind, int n_threads) {
-    enum { MAX_T = 16 };
-    if (K % 256 || K < 256) return -1;
-    if (n_threads < 1) n_threads = 1;
-    if (n_threads > MAX_T) n_threads = MAX_T;
-    q6k_job jobs[MAX_T];
-    pthread_t tid[MAX_T];
-    int32_t per = (M + n_threads - 1) / n_threads;
-    int started = 0, rc = 0;
-    for (int t = 0; t < n_threads; t++) {
-        q6k_job j = {w, M, K, q, x_scale, N, y, t * per > M ? M : t * per, (t + 1) * per > M ? M : (t + 1) * per,
-                     kind};
-        jobs[t] = j;
-    }
-    for (int t = 1; t < n_threads; t++)
-        if (jobs[t].m0 < jobs[t].m1 && pthread_create(&tid[t], NULL, q6k_run, &jobs[t]) == 0) started |= 1 << t;
-        else if (jobs[t].m0 < jobs[t].m1) rc |= q6k_run(&jobs[t]) != NULL;
-    rc |= q6k_run(&jobs[0]) != NULL;
-    for (int t = 1; t < n_threads; t++) {
-        void *r = NULL;
-        if (started & (1 << t)) { pthread_join(tid[t], &r); rc |= r != NULL; }
-    }
-    return rc ? -2 : 0;
+                    float *y, int kind, int n_threads, void *pool) {
+    if (K % 256 || K < 256 || K > QK_ROW_MAX) return -1;
+    const size_t groups = (size_t)N * (size_t)(K / 16);
+    int16_t *asum = kind == 1 ? (int16_t *)malloc(sizeof(int16_t) * groups) : NULL; /* |sum| <= 2032 */
+    uint8_t *qu = kind == 1 ? NULL : (uint8_t *)malloc((size_t)K * (size_t)N);
+    if (kind == 1 ? !asum : !qu) return -2;
+    if (asum)
+        for (size_t g = 0; g < groups; g++) {
+            int32_t t = 0;
+            for (int i = 0; i < 16; i++) t += q[g * 16 + i];
+            asum[g] = (int16_t)t;
+        }
+    if (qu)
+        for (size_t i = 0; i < (size_t)K * (size_t)N; i++) qu[i] = (uint8_t)(q[i] + 128);
+    q6k_job j = {w, M, K, q, x_scale, N, y, 0, M, kind, asum, qu};
+    split_rows(pool, n_threads, q6k_rows, &j, M);
+    free(asum);
+    free(qu);
+    return 0;
 }
 
 /* ---- float32 output head for small batches: y[n][m] = dot(x[n], w[m]) ----
@@ -341,7 +345,7 @@ int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, con
  * sgemm packs that matrix on every call (8 rows x 8192 x 512 took 1.0-1.6 ms against 0.14 ms for one row);
  * here each pair of weight rows is read once and multiplied into all N (<= 8) activation rows held in L1, so
  * a step reads the matrix once whatever N is. float32 FMAs; the sums are in another order than BLAS's (fast
- * mode accepts float rounding). Rows are split over n_threads pthreads (one call per decode step). */
+ * mode accepts float rounding). */
 typedef struct {
     const float *w; const float *x; int32_t M, K, N; float *y; int32_t m0, m1; int kind;
 } f32_job;
@@ -406,11 +410,11 @@ static void f32_run_scalar(const f32_job *j) {
         }
 }
 
-static void *f32_run(void *arg) {
-    const f32_job *j = (const f32_job *)arg;
-    if (j->kind == 1) f32_run_avx512(j);
-    else f32_run_scalar(j);
-    return NULL;
+static void f32_rows(const void *job, int32_t m0, int32_t m1) {
+    f32_job j = *(const f32_job *)job;
+    j.m0 = m0, j.m1 = m1;
+    if (j.kind == 1) f32_run_avx512(&j);
+    else f32_run_scalar(&j);
 }
 
 /* 1 = AVX-512F, 0 = scalar */
@@ -421,26 +425,10 @@ int f32_head_best_kind(void) {
 
 /* y (N x M) = x (N x K) times w (M x K) transposed, N <= 8; returns -1 for a larger N. */
 int f32_head_matmul(const float *w, int32_t M, int32_t K, const float *x, int32_t N, float *y, int kind,
-                    int n_threads) {
-    enum { MAX_T = 16 };
+                    int n_threads, void *pool) {
     if (N < 1 || N > F32_MAX_N) return -1;
-    if (n_threads < 1) n_threads = 1;
-    if (n_threads > MAX_T) n_threads = MAX_T;
-    f32_job jobs[MAX_T];
-    pthread_t tid[MAX_T];
-    int32_t per = ((M + n_threads - 1) / n_threads + 7) & ~7; /* row ranges in whole blocks */
-    int started = 0;
-    for (int t = 0; t < n_threads; t++) {
-        int32_t m0 = t * per > M ? M : t * per, m1 = (t + 1) * per > M ? M : (t + 1) * per;
-        f32_job j = {w, x, M, K, N, y, m0, m1, kind};
-        jobs[t] = j;
-    }
-    for (int t = 1; t < n_threads; t++)
-        if (jobs[t].m0 < jobs[t].m1 && pthread_create(&tid[t], NULL, f32_run, &jobs[t]) == 0) started |= 1 << t;
-        else if (jobs[t].m0 < jobs[t].m1) f32_run(&jobs[t]);
-    f32_run(&jobs[0]);
-    for (int t = 1; t < n_threads; t++)
-        if (started & (1 << t)) pthread_join(tid[t], NULL);
+    f32_job j = {w, x, M, K, N, y, 0, M, kind};
+    split_rows(pool, n_threads, f32_rows, &j, M);
     return 0;
 }
 
