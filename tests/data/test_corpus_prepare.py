@@ -83,7 +83,8 @@ def test_reformatted_eval_prompt_is_still_caught():
     """Not rustfmt'd (`->isize{`) and the doc moved into a `/** * */` block: the same prompt to a reader."""
     d = decontaminate.Decontaminator([EVAL_PROMPT])
     sig = EVAL_PROMPT.rstrip().splitlines()[-1]
-    doc = [line.strip().removeprefix("///").strip() for line in EVAL_PROMPT.splitlines() if line.strip().startswith("///")]
+    doc = [line.strip().removeprefix("///").strip() for line in EVAL_PROMPT.splitlines()
+           if line.strip().startswith("///")]
     block = "/**\n" + "".join(f" * {line}\n" for line in doc) + " */\n"
     squeezed = sig.replace(" -> ", "->").replace(") {", "){").replace(", ", ",")
     assert d.is_contaminated(block + squeezed + "\n    0\n}\n")
