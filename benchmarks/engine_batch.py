@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--int8-head", action="store_true", help="run the output head as int8 rows (Int8Linear)")
     args = ap.parse_args()
 
     from nanochat_cli.infer import load_model
@@ -75,7 +76,7 @@ def main() -> None:
             from serve_load import build_small_model
 
             model = build_small_model(Path(tmp), args.config)
-        lm = load_model(model)
+        lm = load_model(model, int8_head=True if args.int8_head else None)
         cfg, head = lm.model.cfg, type(lm.model.head).__name__
         print(f"{model.name}: {cfg.n_layers} layers, d {cfg.d_model}, vocab {cfg.vocab_size}, head {head}, "
               f"layer stack {'on' if lm.model.stack is not None else 'off'}")

@@ -59,10 +59,10 @@ static int32_t dot_scalar(const int8_t *a, const int8_t *b, int32_t k0, int32_t 
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void rows_vnni(const head_job *j) {
     const int32_t K = j->K, K64 = K & ~63;
-    for (int32_t n = 0; n < j->N; n++) {
-        const int8_t *q = j->q + (size_t)n * K;
-        for (int32_t m = j->m0; m < j->m1; m++) {
-            const int8_t *w = j->w + (size_t)m * K;
+    for (int32_t m = j->m0; m < j->m1; m++) { /* a row is read once, from L1 for every token after the first */
+        const int8_t *w = j->w + (size_t)m * K;
+        for (int32_t n = 0; n < j->N; n++) {
+            const int8_t *q = j->q + (size_t)n * K;
             __m512i acc = _mm512_setzero_si512();
             for (int32_t k = 0; k < K64; k += 64) {
                 __m512i u = _mm512_xor_si512(_mm512_loadu_si512(q + k), _mm512_set1_epi8((char)0x80));
@@ -80,10 +80,10 @@ __attribute__((target("avx2")))
 static void rows_avx2(const head_job *j) {
     const int32_t K = j->K, K32 = K & ~31;
     const __m256i ones = _mm256_set1_epi16(1);
-    for (int32_t n = 0; n < j->N; n++) {
-        const int8_t *q = j->q + (size_t)n * K;
-        for (int32_t m = j->m0; m < j->m1; m++) {
-            const int8_t *w = j->w + (size_t)m * K;
+    for (int32_t m = j->m0; m < j->m1; m++) { /* a row is read once, from L1 for every token after the first */
+        const int8_t *w = j->w + (size_t)m * K;
+        for (int32_t n = 0; n < j->N; n++) {
+            const int8_t *q = j->q + (size_t)n * K;
             __m256i acc = _mm256_setzero_si256();
             for (int32_t k = 0; k < K32; k += 32) {
                 __m256i a = _mm256_loadu_si256((const __m256i *)(q + k));
