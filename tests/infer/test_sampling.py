@@ -38,6 +38,31 @@ def test_same_seed_gives_the_same_draws_and_other_seeds_differ():
     assert sa == sb and sa != sc
 
 
+def test_draws_follow_the_distribution():
+    """20,000 seeded draws at temperature 1 land on each token about as often as softmax says (4+ sigma off
+    would fail), with or without top-k, and a token at -inf (probability 0) is never drawn."""
+    logits = np.append(np.log([0.5, 0.3, 0.15, 0.05]), -np.inf).astype(np.float32)
+    want = np.array([0.5, 0.3, 0.15, 0.05, 0.0])
+    for top_k in (0, 4):
+        s = Sampler(SamplingParams(temperature=1.0, top_k=top_k, seed=3))
+        counts = np.bincount([s(logits, []) for _ in range(20_000)], minlength=5)
+        assert counts[4] == 0
+        sigma = np.sqrt(want * (1 - want) / 20_000)
+        assert np.all(np.abs(counts / 20_000 - want) <= 4 * sigma + 1e-12)
+
+
+@given(st.integers(2, 300), st.integers(0, 2**31))
+@settings(max_examples=60, deadline=None)
+def test_a_zero_probability_token_is_never_drawn(n, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal(n).astype(np.float32)
+    banned = rng.random(n) < 0.5
+    banned[rng.integers(n)] = False  # at least one token left
+    logits[banned] = -np.inf
+    s = Sampler(SamplingParams(temperature=rng.uniform(0.1, 2), seed=seed))
+    assert not any(banned[s(logits, [])] for _ in range(20))
+
+
 @given(st.integers(1, 20), st.floats(0.05, 1.0), st.floats(0.0, 0.9), st.integers(0, 2**31))
 @settings(max_examples=60, deadline=None)
 def test_filters_only_ever_return_allowed_tokens(top_k, top_p, min_p, seed):
