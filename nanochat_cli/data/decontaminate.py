@@ -30,11 +30,18 @@ class EvalSignature:
     fn_name: str
     signature: str  # normalized `fn name(...) -> T {`
     doc: str  # normalized doc text (may be empty)
+    spaced_length: int = 0  # the signature's length as written, whitespace collapsed
 
 
 def _normalize(text: str) -> str:
     text = _COMMENT_MARKERS.sub(" ", _BLOCK_LINE_STAR.sub(" ", text))
     return _SPACE.sub(" ", _SPACE_AT_PUNCT.sub(r"\1", text)).strip()
+
+
+def _spaced_length(signature: str) -> int:
+    """A signature's length with rustfmt's spacing (whitespace collapsed, not removed): what MIN_BARE_SIGNATURE
+    counts, so that dropping the spaces at punctuation for matching leaves the same prompts indexed."""
+    return len(_SPACE.sub(" ", signature).strip())
 
 
 def signature_of(prompt: str) -> EvalSignature | None:
@@ -45,7 +52,8 @@ def signature_of(prompt: str) -> EvalSignature | None:
         return None
     doc = "\n".join(line for line in lines[:fn_at] if line.lstrip().startswith("//"))
     sig = "\n".join(lines[fn_at:])
-    return EvalSignature(_FN_NAME.search(lines[fn_at]).group(1), _normalize(sig), _normalize(doc))
+    return EvalSignature(_FN_NAME.search(lines[fn_at]).group(1), _normalize(sig), _normalize(doc),
+                         _spaced_length(sig))
 
 
 def _multipl_e_dir() -> Path:
@@ -86,7 +94,7 @@ class Decontaminator:
             s = signature_of(p)
             # a prompt without doc text is matched on its signature alone, so short generic ones
             # (`fn new() -> Self {`) would drop innocent files: those are skipped
-            if s is not None and (s.doc or len(s.signature) >= MIN_BARE_SIGNATURE):
+            if s is not None and (s.doc or s.spaced_length >= MIN_BARE_SIGNATURE):
                 self.by_name.setdefault(s.fn_name, []).append(s)
         self.count = sum(len(v) for v in self.by_name.values())
 

@@ -18,6 +18,8 @@ from nanochat_cli.ternary import PlanarWeights
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
+# The scalar Q6_K kernel keeps one unpacked row on the stack: rows up to this wide (ops.c QK_ROW_MAX).
+Q6K_SCALAR_MAX_K = 65536
 # Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
 F32_SMALL_BATCH = 8
 
@@ -191,9 +193,9 @@ class FloatLinear:
 
     def __call__(self, x) -> np.ndarray:
         y = as_act(x).y
-        if y.shape[0] > F32_SMALL_BATCH:
+        if y.shape[0] > F32_SMALL_BATCH or y.dtype != np.float32:  # float64 rows: reference mode keeps float64
             return y @ self.w.T
-        return self._small_batch(np.ascontiguousarray(y, dtype=np.float32))
+        return self._small_batch(np.ascontiguousarray(y))
 
     def _small_batch(self, x: np.ndarray) -> np.ndarray:
         """A decode step's few rows in C (native/ops.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
@@ -267,7 +269,7 @@ class Int8Linear:
 
 class Q6KLinear:
     """The file's Q6_K matrix (llama.cpp's usual tied embedding / head) times int8 per-token activations, on its
-    own 6-bit blocks (native/ops.c q6k_head_matmul): 20% fewer bytes per token than int8 rows, and the products
+    own 6-bit blocks (native/ops.c q6k_head_matmul): 18% fewer bytes per token than int8 rows, and the products
     are the stored weights rather than a requantization of them. Numerics: exact int32 sums per 16-weight
     sub-block, times the block's int8 sub-scales, then float32 d and activation scales."""
 
@@ -299,6 +301,9 @@ class Q6KLinear:
         rc = self.lib.q6k_head_matmul(fb("uint8_t[]", self.blocks), m, k, fb("int8_t[]", q), fb("float[]", s),
                                       q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads(),
                                       kernel_pool())
+        if rc == -1:
+            raise NanochatError(f"Q6_K head: rows of {k} columns are not whole 256-weight blocks, or are wider than "
+                                f"the scalar kernel's {Q6K_SCALAR_MAX_K} (kernel {self.kind})")
         if rc:
             raise MemoryError("Q6_K head: scratch allocation failed")
         return y

@@ -91,6 +91,16 @@ def test_reformatted_eval_prompt_is_still_caught():
     assert not d.is_contaminated("/** Something else. */\n" + squeezed + "\n    0\n}\n")
 
 
+def test_bare_signatures_are_counted_as_written():
+    """A prompt without doc text is indexed when its signature, as rustfmt spaces it, is long enough: removing
+    the spaces at punctuation for matching must not drop it (`fn max_element(v: &[i32]) -> Option<i32> {`)."""
+    prompt = "fn max_element(v: &[i32]) -> Option<i32> {\n"
+    assert len(prompt.strip()) >= decontaminate.MIN_BARE_SIGNATURE
+    d = decontaminate.Decontaminator([prompt])
+    assert d.count == 1
+    assert d.is_contaminated("pub " + prompt.replace(" -> ", "->") + "    v.iter().max().copied()\n}\n")
+
+
 def test_exact_and_near_duplicates_are_removed(corpus, tmp_path, eval_set):
     src = corpus / "crate0-0.1.0" / "src" / "m0.rs"
     text = src.read_text()

@@ -88,7 +88,7 @@ def test_float_small_batch_kernel_refuses_more_than_eight_rows():
     assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1, ffi.NULL) == -1
 
 
-@given(st.integers(1, 11), st.sampled_from([256, 512, 1536]), st.integers(1, 40), st.sampled_from([1, 2]),
+@given(st.integers(1, 11), st.sampled_from([256, 512, 1536]), st.integers(1, 200), st.sampled_from([1, 2]),
        st.integers(0, 2**31))
 @settings(max_examples=30, deadline=None)
 def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
@@ -116,6 +116,52 @@ def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
             np.testing.assert_allclose(head(x), ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())
     finally:
         set_threads(before)
+
+
+def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
+    """Sub-scales of -128 and 127, every 6-bit code 0 or 63 and activations of +-127 (the largest pair sums the
+    int16 step of the vector kernel sees), over more rows than one pool unit, on 2 threads."""
+    import gguf
+
+    from nanochat_cli.infer.linear import Q6KLinear
+    from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
+    from nanochat_cli.kernels import get_threads, set_threads
+
+    m, k = 150, 512
+    rng = np.random.default_rng(5)
+    blocks = rng.integers(0, 256, (m, k // 256, Q6_K_BLOCK_BYTES), dtype=np.uint8)
+    blocks[: m // 2, :, :192] = 0xFF  # codes 63
+    blocks[m // 2:, :, :192] = 0  # codes 0
+    blocks[:, :, 192:208] = np.where(rng.random((m, k // 256, 16)) < 0.5, 0x80, 0x7F)  # sub-scales -128 / 127
+    blocks[:, :, 208:210] = np.frombuffer(np.float16(0.01).tobytes(), np.uint8)
+    blocks = blocks.reshape(m, -1)
+    w_file = gguf.quants.dequantize(blocks, gguf.GGMLQuantizationType.Q6_K).reshape(m, k).astype(np.float64)
+    x = np.where(rng.random((3, k)) < 0.5, -1.0, 1.0).astype(np.float32)  # quantizes to +-127
+    q, s = quantize_activations(x)
+    assert np.abs(q).min() == 127
+    ref = s[:, None].astype(np.float64) * (q.astype(np.float64) @ w_file.T)
+    head = Q6KLinear(blocks, (m, k))
+    before = get_threads()
+    set_threads(2)
+    try:
+        for kind in range(head.kind, -1, -1):
+            head.kind = kind
+            np.testing.assert_allclose(head(x), ref, rtol=2e-6, atol=2e-6 * np.abs(ref).max())
+    finally:
+        set_threads(before)
+
+
+def test_float_head_keeps_reference_mode_rows_in_float64():
+    from nanochat_cli.infer.linear import FloatLinear
+
+    rng = np.random.default_rng(2)
+    head = FloatLinear(rng.standard_normal((40, 64)).astype(np.float32))
+    x, norm = rng.standard_normal((2, 64)), np.ones(64, np.float32)
+    act = Act(x, norm, 1e-5, exact=True)  # reference mode: torch's RMSNorm of float64 rows stays float64
+    y = head(act)
+    assert act.y.dtype == y.dtype == np.float64
+    np.testing.assert_allclose(y, act.y @ head.w.T.astype(np.float64), rtol=1e-12)
+    assert head(Act(x.astype(np.float32), norm, 1e-5)).dtype == np.float32
 
 
 def test_q6_k_head_refuses_rows_that_are_not_whole_blocks():

@@ -133,7 +133,7 @@ int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int
 
 /* ---- Q6_K output head: the file's own 6-bit blocks times int8 per-token activations ----
  * llama.cpp stores a BitNet model's tied embedding as Q6_K (6.56 bits per weight). Multiplying those blocks
- * directly reads 20% fewer bytes than int8 rows would, and the products are the file's weights, not a second
+ * directly reads 18% fewer bytes than int8 rows would, and the products are the file's weights, not a second
  * quantization of them. Block of 256 weights (210 bytes): ql[128] low 4 bits, qh[64] high 2 bits, sc[16] int8
  * scale per 16 weights, d fp16; weight = d * sc[i / 16] * (u - 32) with u the 6-bit code (layout in q6_k.py).
  * The vector kernel unpacks each block in registers and multiplies it into up to 8 token rows; the scalar
@@ -309,18 +309,19 @@ static void q6k_rows(const void *job, int32_t m0, int32_t m1) {
     }
 }
 
-/* 1 = AVX-512 BW + VBMI (+ F16C, FMA), 0 = scalar */
+/* 1 = AVX-512 F/BW/VL/VBMI + F16C + FMA (every target of q6k_row_avx512), 0 = scalar */
 int q6k_best_kind(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
-/* y (N x M) = Q6_K rows w (M rows of K/256 blocks) times int8 rows q with per-row scales; 256 <= K <= QK_ROW_MAX,
- * K % 256 == 0. Returns 0, -1 for a bad K, -2 when scratch memory is short. */
+/* y (N x M) = Q6_K rows w (M rows of K/256 blocks) times int8 rows q with per-row scales; K % 256 == 0, K >= 256,
+ * and K <= QK_ROW_MAX for the scalar kernel. Returns 0, -1 for a bad K, -2 when scratch memory is short. */
 int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
                     float *y, int kind, int n_threads, void *pool) {
-    if (K % 256 || K < 256 || K > QK_ROW_MAX) return -1;
+    if (K % 256 || K < 256 || (kind != 1 && K > QK_ROW_MAX)) return -1;
     const size_t groups = (size_t)N * (size_t)(K / 16);
     int16_t *asum = kind == 1 ? (int16_t *)malloc(sizeof(int16_t) * groups) : NULL; /* |sum| <= 2032 */
     uint8_t *qu = kind == 1 ? NULL : (uint8_t *)malloc((size_t)K * (size_t)N);
