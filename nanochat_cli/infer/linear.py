@@ -233,6 +233,15 @@ def make_linear(parts):
     return FloatLinear(parts)
 
 
+def _head_io(x, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An int8 head's input rows quantized per token (checked against its K) and the float32 (N, M) output."""
+    q, s = as_act(x).quantized()
+    m, k = shape
+    if q.shape[1] != k:
+        raise NanochatError(f"activations have {q.shape[1]} columns, the head expects {k}")
+    return q, s, np.empty((q.shape[0], m), np.float32)
+
+
 class Int8Linear:
     """A float matrix as int8 rows with one absmax scale per row, times int8 per-token activations (the fast
     output head: a quarter of the float32 bytes). Numerics: y = x_scale * (w_scale * exact int32 dot)."""
@@ -251,11 +260,8 @@ class Int8Linear:
     def __call__(self, x) -> np.ndarray:
         from nanochat_cli.kernels import get_threads
 
-        q, s = as_act(x).quantized()
+        q, s, y = _head_io(x, self.shape)
         m, k = self.shape
-        if q.shape[1] != k:
-            raise NanochatError(f"activations have {q.shape[1]} columns, the head expects {k}")
-        y = np.empty((q.shape[0], m), np.float32)
         fb = self.ffi.from_buffer
         self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), fb("int32_t[]", self.w_sum), m, k,
                              fb("int8_t[]", q), fb("float[]", s), q.shape[0], fb("float[]", y, require_writable=True),
@@ -292,11 +298,8 @@ class Q6KLinear:
     def __call__(self, x) -> np.ndarray:
         from nanochat_cli.kernels import get_threads
 
-        q, s = as_act(x).quantized()
+        q, s, y = _head_io(x, self.shape)
         m, k = self.shape
-        if q.shape[1] != k:
-            raise NanochatError(f"activations have {q.shape[1]} columns, the head expects {k}")
-        y = np.empty((q.shape[0], m), np.float32)
         fb = self.ffi.from_buffer
         rc = self.lib.q6k_head_matmul(fb("uint8_t[]", self.blocks), m, k, fb("int8_t[]", q), fb("float[]", s),
                                       q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads(),
