@@ -13,6 +13,7 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer.bitnet_export import LAYER_TENSORS
+from nanochat_cli.infer.q6_k import Q6KRows
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.model.config import ModelConfig
 from nanochat_cli.ternary import PlanarWeights, decode_tq1_0, decode_tq2_0
@@ -94,7 +95,10 @@ def bitnet_weights(f) -> ModelWeights:
         raise NanochatError(f"{f.path}: this bitnet file has a separate output.weight head; the engine runs tied ones")
     if "output_norm.weight" not in tensors:
         raise NanochatError(f"{f.path}: bitnet GGUF lacks tensor 'output_norm.weight'")
-    out = {"embed.weight": _float(f, embd), "norm.weight": _float(f, tensors["output_norm.weight"])}
+    # a Q6_K embedding stays in its blocks: the engine's head multiplies them, lookups dequantize single rows
+    embed = Q6KRows(np.asarray(embd.data).reshape(vocab, -1), (vocab, d_model)) if embd.tensor_type == GT.Q6_K \
+        else _float(f, embd)
+    out = {"embed.weight": embed, "norm.weight": _float(f, tensors["output_norm.weight"])}
     for i in range(n_layers):
         for ours, theirs in LAYER_TENSORS.items():
             name = f"blk.{i}.{theirs}"
@@ -109,7 +113,5 @@ def bitnet_weights(f) -> ModelWeights:
     tok_json = f.metadata.get(KEY_TOKENIZER_JSON) or _ggml_tokenizer_json(f)
     eos = {int(f.metadata["tokenizer.ggml.eos_token_id"])} if "tokenizer.ggml.eos_token_id" in f.metadata else set()
     notes = [f"token_embd stored {embd.tensor_type.name}"]
-    q6_k = np.asarray(embd.data).reshape(vocab, -1) if embd.tensor_type == GT.Q6_K else None
-    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos, lossy_embedding=embd.tensor_type != GT.F32,
-                        embed_q6_k=q6_k)
+    return ModelWeights(cfg, out, tok_json, str(f.path), notes, eos, lossy_embedding=embd.tensor_type != GT.F32)
 

@@ -14,6 +14,7 @@ import numpy as np
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
 from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, make_linear
+from nanochat_cli.infer.q6_k import Q6KRows
 from nanochat_cli.infer.stack import LayerStack, swiglu
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.kernels import get_threads
@@ -211,7 +212,13 @@ class NativeModel:
         cfg = self.cfg = weights.config
         self.mix, self.weights = mix, weights
         self.exact = mix == np.float64
-        self.embed = np.ascontiguousarray(weights.float("embed.weight"), dtype=np.float32)
+        stored, head = weights.tensors.get("embed.weight"), weights.tensors.get("head.weight")
+        if int8_head is None:
+            int8_head = weights.lossy_embedding and mix != np.float64
+        # a Q6_K embedding that is also the head stays in its blocks: the head multiplies them (Q6KLinear) and a
+        # lookup dequantizes just its rows
+        q6_k_head = bool(int8_head) and head is None and isinstance(stored, Q6KRows) and Q6KLinear.fast()
+        self.embed = stored if q6_k_head else np.ascontiguousarray(weights.float("embed.weight"), dtype=np.float32)
         if self.embed.shape != (cfg.vocab_size, cfg.d_model):
             raise NanochatError(f"{weights.source}: embedding is {self.embed.shape}, config says "
                                 f"({cfg.vocab_size}, {cfg.d_model})")
@@ -220,14 +227,11 @@ class NativeModel:
         # every block in one C call when the model allows it (infer/stack.py); None = the Python path below
         self.stack = LayerStack.build(self)
         self.norm = weights.float("norm.weight")
-        head = weights.tensors.get("head.weight")
         if head is None and not cfg.tie_embeddings:
             raise NanochatError(f"{weights.source}: untied model without head.weight")
-        if int8_head is None:
-            int8_head = weights.lossy_embedding and mix != np.float64
         float_head = self.embed if head is None else head
-        if int8_head and head is None and weights.embed_q6_k is not None and Q6KLinear.fast():
-            self.head = Q6KLinear(weights.embed_q6_k, self.embed.shape)  # the stored blocks, not a requantization
+        if q6_k_head:
+            self.head = Q6KLinear(stored.blocks, stored.shape)  # the stored blocks, not a requantization
         elif int8_head and not isinstance(float_head, PlanarWeights):
             self.head = Int8Linear(float_head)
         else:

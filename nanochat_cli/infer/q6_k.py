@@ -46,3 +46,28 @@ def encode_q6_k(x: np.ndarray) -> np.ndarray:
     out = np.concatenate([ql.reshape(-1, 128), qh.reshape(-1, 64), sc.view(np.uint8), d.view(np.uint8).reshape(-1, 2)],
                          axis=1)
     return out.reshape(m, k // QK_K * Q6_K_BLOCK_BYTES)
+
+
+class Q6KRows:
+    """A Q6_K matrix kept in its blocks, dequantized a few rows at a time: a tied embedding whose head runs on
+    the same blocks (Q6KLinear) never needs the whole float32 copy (1.3 GB for a 128256 x 2560 vocabulary, and
+    seconds of dequantization at load). Rows come out exactly as gguf-py dequantizes the whole matrix (blocks are
+    independent). `numpy.asarray(rows)` materializes every row."""
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, blocks: np.ndarray, shape: tuple[int, int]):
+        m, k = shape
+        if k % QK_K or blocks.shape != (m, k // QK_K * Q6_K_BLOCK_BYTES):
+            raise NanochatError(f"Q6_K rows: {blocks.shape} bytes do not hold a {m} x {k} matrix")
+        self.blocks, self.shape = blocks, (m, k)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        import gguf
+
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        out = gguf.quants.dequantize(self.blocks[rows], gguf.GGMLQuantizationType.Q6_K)
+        return out.reshape(rows.size, self.shape[1]).astype(np.float32, copy=False)
+
+    def __array__(self, dtype=None, copy=None):
+        return self[np.arange(self.shape[0])].astype(dtype or np.float32, copy=False)

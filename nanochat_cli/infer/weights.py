@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.infer.q6_k import Q6KRows
 from nanochat_cli.model.config import ModelConfig
 from nanochat_cli.ternary import PlanarWeights, read_gguf
 from nanochat_cli.ternary.constants import KEY_CONFIG_JSON, KEY_TOKENIZER_JSON
 
-Tensor = np.ndarray | PlanarWeights
+Tensor = np.ndarray | PlanarWeights | Q6KRows  # Q6KRows: a Q6_K embedding in its blocks
 
 
 @dataclass
@@ -30,7 +31,6 @@ class ModelWeights:
     notes: list[str] = field(default_factory=list)  # e.g. "token_embd stored Q6_K, dequantized"
     eos_ids: set[int] = field(default_factory=set)  # end-of-text ids beyond the tokenizer's <|endoftext|>
     lossy_embedding: bool = False  # the file stored the embedding / tied head quantized (Q6_K, F16, ...)
-    embed_q6_k: np.ndarray | None = None  # the tied embedding's Q6_K blocks as stored, when it was stored so
 
     def get(self, name: str) -> Tensor:
         try:
@@ -40,10 +40,11 @@ class ModelWeights:
                                 f"config (re-export it with `nanochat export`)") from None
 
     def float(self, name: str) -> np.ndarray:
+        """A float tensor as a numpy array (a Q6_K embedding kept in its blocks is dequantized whole here)."""
         t = self.get(name)
         if isinstance(t, PlanarWeights):
             raise NanochatError(f"{self.source}: tensor {name!r} is ternary where a float tensor is expected")
-        return t
+        return np.asarray(t, dtype=np.float32) if isinstance(t, Q6KRows) else t
 
     def tokenizer(self):
         """The HF tokenizers.Tokenizer stored with the model."""

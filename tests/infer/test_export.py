@@ -99,8 +99,14 @@ def test_bitnet_q6_k_head_runs_on_the_stored_blocks(tokenizer, tmp_path, prompt_
         pytest.skip("this CPU lacks the Q6_K vector kernel (AVX-512 BW + VBMI); the int8 rows are used instead")
     model = make_model(**BITNET_FIT)
     path = write_bitnet_gguf(model_weights(model, tokenizer.to_str()), tmp_path / "b.gguf", "tq2_0", "q6_k")
-    native = NativeModel(load_model_weights(path))
+    weights = load_model_weights(path)
+    native = NativeModel(weights)
     assert isinstance(native.head, Q6KLinear)
+    # the embedding stays in its blocks; looked-up rows are exactly gguf-py's dequantization of the whole matrix
+    whole = weights.float("embed.weight")
+    assert whole.shape == native.embed.shape and whole.dtype == np.float32
+    rows = [0, 5, whole.shape[0] - 1, 5]
+    np.testing.assert_array_equal(native.embed[rows], whole[rows])
     t = read_gguf(path).tensors["token_embd.weight"]
     w = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(native.embed.shape).astype(np.float64)
     x = np.random.default_rng(0).standard_normal((3, w.shape[1])).astype(np.float32)
