@@ -14,7 +14,7 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.kernels import matmul, prepare
-from nanochat_cli.ternary import PlanarWeights
+from nanochat_cli.ternary import PlanarWeights, aligned_empty
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
@@ -287,7 +287,10 @@ class Q6KLinear:
         m, k = shape
         if k % 256 or blocks.shape != (m, k // 256 * Q6_K_BLOCK_BYTES) or blocks.dtype != np.uint8:
             raise NanochatError(f"Q6_K head: {blocks.dtype} {blocks.shape} bytes do not hold a {m} x {k} matrix")
-        self.blocks = np.ascontiguousarray(blocks)
+        # every decode step streams these bytes: a private copy lies on huge pages (ternary.aligned_empty), where a
+        # view of the memory-mapped file would cost a TLB miss every 4 KiB
+        self.blocks = aligned_empty(blocks.shape, np.uint8)
+        self.blocks[...] = blocks
         self.shape = (m, k)
 
     @staticmethod

@@ -48,10 +48,13 @@ int stack_forward(void *plan, float *x, int32_t N, const int32_t *seg, int32_t n
 def make_builder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(CDEF)
-    srcs = [HERE / "native" / name for name in ("ops.c", "stack.c")]
-    builder.set_source("nanochat_cli.infer._ops", CDEF, sources=[str(src) if absolute else str(src.relative_to(
-        HERE.parent.parent)) for src in srcs], extra_compile_args=["-O3", "-std=gnu11", "-pthread", "-Wall"],
-        extra_link_args=["-pthread"], libraries=["pthread"])
+    def path(name: str) -> str:
+        src = HERE / "native" / name
+        return str(src) if absolute else str(src.relative_to(HERE.parent.parent))
+
+    builder.set_source("nanochat_cli.infer._ops", CDEF, sources=[path("ops.c"), path("stack.c")],
+                       depends=[path("vexp.h")], extra_compile_args=["-O3", "-std=gnu11", "-pthread", "-Wall"],
+                       extra_link_args=["-pthread"], libraries=["pthread"])
     return builder
 
 

@@ -15,13 +15,41 @@ from nanochat_cli.ternary.packing import pack_trits, unpack_trits
 from nanochat_cli.ternary.quant import check_group_size, dequantize, ternarize
 
 
+# Buffers from this size up are mapped on their own and offered transparent huge pages (Linux, THP "madvise" mode):
+# a decode step streams every weight matrix once, and with 4 KiB pages each page of it is a TLB miss.
+HUGE_PAGE = 2 << 20
+HUGE_MIN_BYTES = 2 * HUGE_PAGE
+
+
+def _huge_page_empty(nbytes: int) -> np.ndarray | None:
+    """nbytes of anonymous private memory starting on a 2 MiB boundary, advised MADV_HUGEPAGE; None where the OS
+    offers no such advice. The mapping lives as long as the array (numpy keeps the mmap as its base)."""
+    import mmap
+
+    if not hasattr(mmap, "MADV_HUGEPAGE") or not hasattr(mmap, "MAP_ANONYMOUS"):
+        return None
+    size = nbytes + HUGE_PAGE  # room to start on a huge-page boundary
+    try:
+        mm = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        mm.madvise(mmap.MADV_HUGEPAGE)  # before the first touch: the pages are faulted in huge
+    except (OSError, ValueError):
+        return None
+    raw = np.frombuffer(mm, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % HUGE_PAGE
+    return raw[offset : offset + nbytes]
+
+
 def aligned_empty(shape, dtype, align: int = BUFFER_ALIGN) -> np.ndarray:
-    """An uninitialised C-contiguous array whose data pointer is a multiple of `align` bytes."""
+    """An uninitialised C-contiguous array whose data pointer is a multiple of `align` bytes (large ones on huge
+    pages where the OS allows)."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape)) * dtype.itemsize
-    raw = np.empty(nbytes + align, dtype=np.uint8)
-    offset = (-raw.ctypes.data) % align
-    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+    raw = _huge_page_empty(nbytes) if nbytes >= HUGE_MIN_BYTES and HUGE_PAGE % align == 0 else None
+    if raw is None:
+        raw = np.empty(nbytes + align, dtype=np.uint8)
+        offset = (-raw.ctypes.data) % align
+        raw = raw[offset : offset + nbytes]
+    return raw.view(dtype).reshape(shape)
 
 
 def aligned_copy(a: np.ndarray, align: int = BUFFER_ALIGN) -> np.ndarray:

@@ -195,6 +195,29 @@ def test_c_attention_matches_the_float64_reference(t, start, threads):
     np.testing.assert_allclose(causal_attention_c(q, kc, vc, start, threads), ref, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("h, h_kv, d", [(9, 3, 40), (12, 2, 96), (4, 4, 16), (5, 1, 130), (7, 7, 8)])
+def test_c_attention_heads_are_computed_alone(h, h_kv, d):
+    """Every (row, head) gets the same bits whatever else shares its call: a cached decode row equals that row of the
+    full prefill, and the heads of one kv head cut into parts (as the layer stack's decode units cut them) equal the
+    whole call. GQA widths 1..6 cover every group size of the AVX-512 kernel; d % 16 != 0 its masked tail."""
+    from nanochat_cli.infer.layers import causal_attention, causal_attention_c
+
+    rng = np.random.default_rng(h * d)
+    t, ctx, rep = 21, 24, h // h_kv
+    kc, vc = (rng.standard_normal((h_kv, ctx, d)).astype(np.float32) for _ in range(2))
+    q = rng.standard_normal((t, h, d)).astype(np.float32)
+    full = causal_attention_c(q, kc, vc, 0, 2)
+    np.testing.assert_allclose(full, causal_attention(q, kc[:, :t], vc[:, :t], 0, np.float64), rtol=1e-5, atol=1e-5)
+    for pos in (0, 7, t - 1):
+        np.testing.assert_array_equal(causal_attention_c(q[pos:pos + 1], kc, vc, pos, 1), full[pos:pos + 1])
+    pos = t - 1
+    for g in range(h_kv):
+        for h0 in range(rep):
+            heads = slice(g * rep + h0, (g + 1) * rep)
+            part = causal_attention_c(q[pos:pos + 1, heads], kc[g:g + 1], vc[g:g + 1], pos, 1)
+            np.testing.assert_array_equal(part, full[pos:pos + 1].reshape(h, d)[heads].reshape(1, -1))
+
+
 def test_c_rope_cache_write_and_attention_match_numpy():
     from nanochat_cli.infer.layers import apply_rope, causal_attention, rope_attend_c, rope_tables
 

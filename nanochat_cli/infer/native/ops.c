@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vexp.h"
+
 /* ---- rows of an output head over the kernels' persistent thread pool ----
  * Python hands in nanochat_cli.kernels._native's tq_pool_run (the pool the ternary products and the layer stack
  * run on) as `pool`: a decode step then creates no thread, and no second thread pool (BLAS's) competes with it
@@ -522,7 +524,10 @@ void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float e
  * q: (T, H, D) rows at positions start .. start+T-1; k, v: the slot's cache, head h_kv at k + h_kv * head_stride,
  * key j at + j * D; row t sees keys 0 .. start+t. Query head h reads kv head h / (H / H_kv).
  * out: (T, H * D). float32 throughout (the reference mode computes this in float64 numpy instead).
- * Heads are split over n_threads pthreads (prefill); a decode step runs on the calling thread. */
+ * Heads are split over n_threads pthreads (prefill); a decode step runs on the calling thread.
+ * Every (row, head) is computed alone by the same operations in the same order whichever call, row range or head
+ * range it falls in: a cached decode step gives the bits of the full recomputation, and the layer stack may split
+ * a step's heads over threads freely. */
 typedef struct {
     const float *q, *k, *v; int32_t T, H, H_kv, D; int64_t head_stride; int32_t start; float *out;
     int32_t h0, h1;
@@ -578,7 +583,97 @@ ATTN_BODY(attn_run_avx2)
 
 ATTN_BODY(attn_run_generic)
 
+/* AVX-512: up to ATTN_HB query heads of one kv head share every load of a key and value row (GQA reads each K/V
+ * row once per group instead of once per head), softmax uses vexp.h's exp 16 lanes at a time. A head's scores are
+ * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps; its exp sum and output accumulate in key
+ * order: the same operations for the head whether it shares the pass with others or not. */
+#define ATTN_HB 4
+#define ATTN_AHEAD 8 /* key rows */
+
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, const int HB, float *p, int32_t S16) {
+    const int32_t D = a->D, rep = a->H / a->H_kv, nc = (D + 15) / 16, n = a->start + t + 1;
+    const __mmask16 tail = D % 16 ? (__mmask16)((1u << (D % 16)) - 1) : (__mmask16)0xFFFF;
+    const float *kh = a->k + (size_t)(h / rep) * a->head_stride, *vh = a->v + (size_t)(h / rep) * a->head_stride;
+    const float *qr = a->q + ((size_t)t * a->H + h) * D;
+    const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)D));
+    /* The rows come from DRAM (the step's weights evicted them): ask for all of V now (into L2, the V pass reads
+     * it column chunk by column chunk) and for K ATTN_AHEAD rows ahead, so many lines are in flight at once. */
+    for (int32_t j = 0; j < n; j++)
+        for (int32_t c = 0; c < D; c += 16) _mm_prefetch((const char *)(vh + (size_t)j * D + c), _MM_HINT_T1);
+    for (int32_t j = 0; j < n; j++) {
+        const float *kr = kh + (size_t)j * D;
+        for (int32_t c = 0; c < D; c += 16) _mm_prefetch((const char *)(kr + ATTN_AHEAD * D + c), _MM_HINT_T0);
+        __m512 acc[ATTN_HB];
+        for (int r = 0; r < HB; r++) acc[r] = _mm512_setzero_ps();
+        for (int32_t c = 0; c < nc; c++) {
+            const __mmask16 m = c == nc - 1 ? tail : (__mmask16)0xFFFF;
+            const __m512 kv = _mm512_maskz_loadu_ps(m, kr + 16 * c);
+            for (int r = 0; r < HB; r++)
+                acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, qr + (size_t)r * D + 16 * c), kv, acc[r]);
+        }
+        for (int r = 0; r < HB; r++) p[(size_t)r * S16 + j] = _mm512_reduce_add_ps(acc[r]);
+    }
+    float inv[ATTN_HB];
+    for (int r = 0; r < HB; r++) {
+        float *pr = p + (size_t)r * S16;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (int32_t j = 0; j < n; j += 16) {
+            const __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+            const __m512 s = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, pr + j), scale);
+            _mm512_mask_storeu_ps(pr + j, m, s);
+            mx = _mm512_mask_max_ps(mx, m, mx, s);
+        }
+        const __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 sum = _mm512_setzero_ps();
+        for (int32_t j = 0; j < n; j += 16) {
+            const __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+            const __m512 e = _mm512_maskz_mov_ps(m, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, pr + j), top)));
+            _mm512_mask_storeu_ps(pr + j, m, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+    }
+    for (int32_t c = 0; c < nc; c++) {
+        const __mmask16 m = c == nc - 1 ? tail : (__mmask16)0xFFFF;
+        __m512 o[ATTN_HB];
+        for (int r = 0; r < HB; r++) o[r] = _mm512_setzero_ps();
+        for (int32_t j = 0; j < n; j++) {
+            const __m512 vv = _mm512_maskz_loadu_ps(m, vh + (size_t)j * D + 16 * c);
+            for (int r = 0; r < HB; r++) o[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[(size_t)r * S16 + j]), vv, o[r]);
+        }
+        for (int r = 0; r < HB; r++)
+            _mm512_mask_storeu_ps(a->out + ((size_t)t * a->H + h + r) * D + 16 * c, m,
+                                  _mm512_mul_ps(o[r], _mm512_set1_ps(inv[r])));
+    }
+}
+
+__attribute__((target("avx512f,fma")))
+static void *attn_run_avx512(void *arg) {
+    const attn_job *a = (const attn_job *)arg;
+    const int32_t rep = a->H / a->H_kv, S16 = (a->start + a->T + 15) / 16 * 16;
+    float *p = (float *)malloc(sizeof(float) * (size_t)S16 * ATTN_HB);
+    if (!p) return (void *)1;
+    for (int32_t t = 0; t < a->T; t++)
+        for (int32_t h = a->h0; h < a->h1;) {
+            int32_t hb = rep - h % rep; /* heads left in this kv head's group */
+            if (hb > a->h1 - h) hb = a->h1 - h;
+            if (hb > ATTN_HB) hb = ATTN_HB;
+            switch (hb) { /* constant HB: the accumulators stay in registers */
+            case 4: attn_group_avx512(a, t, h, 4, p, S16); break;
+            case 3: attn_group_avx512(a, t, h, 3, p, S16); break;
+            case 2: attn_group_avx512(a, t, h, 2, p, S16); break;
+            default: attn_group_avx512(a, t, h, 1, p, S16); break;
+            }
+            h += hb;
+        }
+    free(p);
+    return NULL;
+}
+
 static void *attn_run(void *arg) {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"))
+        return attn_run_avx512(arg);
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? attn_run_avx2(arg) : attn_run_generic(arg);
 }
 

@@ -21,6 +21,8 @@
 /* Multiplies and adds stay separate unless written as FMAs: the scalar and SIMD SwiGLU must round alike. */
 #pragma GCC optimize("fp-contract=off")
 
+#include "vexp.h"
+
 /* ops.c */
 void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float eps, float *y_out, int8_t *q,
                    float *scale);
@@ -37,31 +39,7 @@ typedef int (*tq_matmul_fn)(int kernel, const void *w, const int8_t *q, const fl
 typedef void (*pool_task_fn)(void *arg, int begin, int end);
 typedef void (*pool_run_fn)(pool_task_fn fn, void *arg, int n_units, int n_threads);
 
-/* ---- SiLU(gate) * up: gate / (1 + exp(-gate)) * up, one exp for every instruction set ----
- * exp(a) = 2^n * p(r) with n = rint(a * log2 e), r = a - n ln2 (two-part ln2, each step one FMA), p the degree-7
- * Taylor polynomial by Horner with FMAs (|r| <= ln2 / 2: truncation ~5e-9 relative). FMA is exactly rounded, so
- * the scalar fmaf version and the AVX2 / AVX-512 lanes give the same bits: the scalar one is the specification.
- * a is clamped to [EXP_LO, EXP_HI] so 2^n stays a normal float; beyond it the result is 0 or +inf. */
-#define EXP_LO (-87.0f)
-#define EXP_HI 88.0f
-#define LOG2E 1.44269502162933349609f
-#define LN2_HI 0.693145751953125f
-#define LN2_LO 1.42860682030941723212e-6f
-static const float EXP_C[8] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
-
-static float exp_scalar(float a) {
-    if (a != a) return a;
-    if (a > EXP_HI) return INFINITY;
-    if (a < EXP_LO) return 0.0f;
-    const float n = nearbyintf(a * LOG2E);
-    float r = fmaf(n, -LN2_HI, a);
-    r = fmaf(n, -LN2_LO, r);
-    float p = EXP_C[0];
-    for (int i = 1; i < 8; i++) p = fmaf(p, r, EXP_C[i]);
-    union { uint32_t u; float f; } two_n = {(uint32_t)((int32_t)n + 127) << 23};
-    return p * two_n.f;
-}
-
+/* ---- SiLU(gate) * up: gate / (1 + exp(-gate)) * up, with vexp.h's exp on every instruction set (same bits) ---- */
 static inline float silu_mul_scalar(float g, float u) { return g / (1.0f + exp_scalar(-g)) * u; }
 
 static void swiglu_rows_scalar(const float *gu, int32_t F, float *h, int32_t f0) {
@@ -70,25 +48,11 @@ static void swiglu_rows_scalar(const float *gu, int32_t F, float *h, int32_t f0)
 
 __attribute__((target("avx2,fma")))
 static void swiglu_rows_avx2(const float *gu, int32_t F, float *h) {
-    const __m256 lo = _mm256_set1_ps(EXP_LO), hi = _mm256_set1_ps(EXP_HI), sign = _mm256_set1_ps(-0.0f);
-    const __m256 one = _mm256_set1_ps(1.0f), inf = _mm256_set1_ps(INFINITY), zero = _mm256_setzero_ps();
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
     int32_t f = 0;
     for (; f + 8 <= F; f += 8) {
         const __m256 g = _mm256_loadu_ps(gu + f);
-        const __m256 a = _mm256_xor_ps(g, sign);
-        const __m256 c = _mm256_min_ps(_mm256_max_ps(a, lo), hi);
-        const __m256 n = _mm256_round_ps(_mm256_mul_ps(c, _mm256_set1_ps(LOG2E)),
-                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(-LN2_HI), c);
-        r = _mm256_fmadd_ps(n, _mm256_set1_ps(-LN2_LO), r);
-        __m256 p = _mm256_set1_ps(EXP_C[0]);
-        for (int i = 1; i < 8; i++) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(EXP_C[i]));
-        const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-        __m256 ex = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-        ex = _mm256_blendv_ps(ex, inf, _mm256_cmp_ps(a, hi, _CMP_GT_OQ));
-        ex = _mm256_blendv_ps(ex, zero, _mm256_cmp_ps(a, lo, _CMP_LT_OQ));
-        ex = _mm256_blendv_ps(ex, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
-        const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, ex));
+        const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, exp_avx2(_mm256_xor_ps(g, sign))));
         _mm256_storeu_ps(h + f, _mm256_mul_ps(s, _mm256_loadu_ps(gu + F + f)));
     }
     swiglu_rows_scalar(gu, F, h, f);
@@ -96,25 +60,13 @@ static void swiglu_rows_avx2(const float *gu, int32_t F, float *h) {
 
 __attribute__((target("avx512f")))
 static void swiglu_rows_avx512(const float *gu, int32_t F, float *h) {
-    const __m512 lo = _mm512_set1_ps(EXP_LO), hi = _mm512_set1_ps(EXP_HI), one = _mm512_set1_ps(1.0f);
+    const __m512 one = _mm512_set1_ps(1.0f);
     const __m512i sign = _mm512_set1_epi32((int32_t)0x80000000u);
     int32_t f = 0;
     for (; f + 16 <= F; f += 16) {
         const __m512 g = _mm512_loadu_ps(gu + f);
         const __m512 a = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(g), sign));
-        const __m512 c = _mm512_min_ps(_mm512_max_ps(a, lo), hi);
-        const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(LOG2E)),
-                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_HI), c);
-        r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_LO), r);
-        __m512 p = _mm512_set1_ps(EXP_C[0]);
-        for (int i = 1; i < 8; i++) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_C[i]));
-        const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-        __m512 ex = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-        ex = _mm512_mask_mov_ps(ex, _mm512_cmp_ps_mask(a, hi, _CMP_GT_OQ), _mm512_set1_ps(INFINITY));
-        ex = _mm512_mask_mov_ps(ex, _mm512_cmp_ps_mask(a, lo, _CMP_LT_OQ), _mm512_setzero_ps());
-        ex = _mm512_mask_mov_ps(ex, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
-        const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, ex));
+        const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, exp_avx512(a)));
         _mm512_storeu_ps(h + f, _mm512_mul_ps(s, _mm512_loadu_ps(gu + F + f)));
     }
     swiglu_rows_scalar(gu, F, h, f);
@@ -236,15 +188,19 @@ static int reserve(stack_plan *p, int32_t n) {
     return 0;
 }
 
-/* ---- decode attention: one unit per (single-token segment, kv head), spread over the kernels' pool ----
- * A unit rotates its query heads and its key head (the same float32 operations as rope_attend_f32), writes k and v
- * into the slot's cache and runs attention_f32 on just those heads: attention_f32 computes every head alone, so the
- * result is the bits one rope_attend_f32 call per segment gives. */
+/* ---- decode attention over the kernels' pool ----
+ * The step's rotations and cache writes run first on the calling thread (a few microseconds: the same float32
+ * operations as rope_attend_f32); then each unit runs attention_f32 for one segment's consecutive query heads of
+ * one kv head. attention_f32 computes every head alone, so the result is the bits one rope_attend_f32 call per
+ * segment gives, however the heads are cut. A kv head's query heads are cut in halves (quarters, ...) until there
+ * are 4 units per thread: with GQA a step has few kv heads (5 for the 2B shape), and 5 units on 2 threads leave
+ * one thread idle a third of the time. */
 typedef struct {
     const stack_plan *p;
     const int32_t *seg;
     float *kc, *vc;
     int64_t head_stride, slot_stride;
+    int32_t parts; /* units per (segment, kv head) */
     int rc;
 } decode_attend;
 
@@ -257,24 +213,35 @@ static void rope_row(const float *x, const float *c, const float *s, int32_t hal
     }
 }
 
+static void decode_rotate(const decode_attend *a, int32_t n_seg) {
+    const stack_plan *p = a->p;
+    const int32_t H = p->h, H_kv = p->h_kv, D = p->hd, half = D / 2, hq = H * D, width = (H + 2 * H_kv) * D;
+    for (int32_t s = 0; s < n_seg; s++) {
+        const int32_t *sg = a->seg + 4 * s, slot = sg[0], pos = sg[1], row = sg[3];
+        const float *x = p->qkv + (size_t)row * width;
+        const float *c = p->cos_t + (size_t)pos * half, *sn = p->sin_t + (size_t)pos * half;
+        for (int32_t h = 0; h < H; h++) rope_row(x + (size_t)h * D, c, sn, half, p->qbuf + (size_t)row * hq + (size_t)h * D);
+        for (int32_t g = 0; g < H_kv; g++) {
+            float *kc = a->kc + slot * a->slot_stride + g * a->head_stride;
+            float *vc = a->vc + slot * a->slot_stride + g * a->head_stride;
+            rope_row(x + (size_t)(H + g) * D, c, sn, half, kc + (size_t)pos * D);
+            memcpy(vc + (size_t)pos * D, x + (size_t)(H + H_kv + g) * D, sizeof(float) * D);
+        }
+    }
+}
+
 static void decode_attend_units(void *arg, int begin, int end) {
     decode_attend *a = arg;
     const stack_plan *p = a->p;
-    const int32_t H = p->h, H_kv = p->h_kv, D = p->hd, rep = H / H_kv, half = D / 2, hq = H * D;
-    const int32_t width = (H + 2 * H_kv) * D;
+    const int32_t H_kv = p->h_kv, D = p->hd, rep = p->h / H_kv, hq = p->h * D, per = rep / a->parts;
     for (int u = begin; u < end; u++) {
-        const int32_t *sg = a->seg + 4 * (u / H_kv), g = u % H_kv;
+        const int32_t part = u % a->parts, g = (u / a->parts) % H_kv;
+        const int32_t *sg = a->seg + 4 * (u / a->parts / H_kv);
         const int32_t slot = sg[0], pos = sg[1], row = sg[3];
-        const float *x = p->qkv + (size_t)row * width;
-        const float *c = p->cos_t + (size_t)pos * half, *s = p->sin_t + (size_t)pos * half;
-        float *kc = a->kc + slot * a->slot_stride + g * a->head_stride;
-        float *vc = a->vc + slot * a->slot_stride + g * a->head_stride;
-        float *q = p->qbuf + (size_t)row * hq + (size_t)g * rep * D;
-        for (int32_t r = 0; r < rep; r++) rope_row(x + (size_t)(g * rep + r) * D, c, s, half, q + (size_t)r * D);
-        rope_row(x + (size_t)(H + g) * D, c, s, half, kc + (size_t)pos * D);
-        memcpy(vc + (size_t)pos * D, x + (size_t)(H + H_kv + g) * D, sizeof(float) * D);
-        if (attention_f32(q, kc, vc, 1, rep, 1, D, a->head_stride, pos, p->attn + (size_t)row * hq + (size_t)g * rep * D,
-                          1))
+        const size_t h0 = (size_t)g * rep + (size_t)part * per;
+        if (attention_f32(p->qbuf + (size_t)row * hq + h0 * D, a->kc + slot * a->slot_stride + g * a->head_stride,
+                          a->vc + slot * a->slot_stride + g * a->head_stride, 1, per, 1, D, a->head_stride, pos,
+                          p->attn + (size_t)row * hq + h0 * D, 1))
             __atomic_store_n(&a->rc, -2, __ATOMIC_RELAXED);
     }
 }
@@ -283,16 +250,19 @@ static void decode_attend_units(void *arg, int begin, int end) {
  * goes segment by segment through rope_attend_f32, which threads a long segment's heads itself. */
 static int attend(stack_plan *p, const int32_t *seg, int32_t n_seg, float *kc, float *vc, int64_t head_stride,
                   int64_t slot_stride, int n_threads) {
-    const int32_t hq = p->h * p->hd, width = (p->h + 2 * p->h_kv) * p->hd;
+    const int32_t hq = p->h * p->hd, width = (p->h + 2 * p->h_kv) * p->hd, rep = p->h / p->h_kv;
     int step = 1;
     for (int32_t s = 0; s < n_seg && step; s++) {
         step = seg[4 * s + 2] == 1;
         for (int32_t t = 0; t < s && step; t++) step = seg[4 * t] != seg[4 * s];
     }
     if (step) {
-        decode_attend a = {p, seg, kc, vc, head_stride, slot_stride, 0};
-        if (p->pool_run && n_threads > 1) p->pool_run(decode_attend_units, &a, n_seg * p->h_kv, n_threads);
-        else decode_attend_units(&a, 0, n_seg * p->h_kv);
+        decode_attend a = {p, seg, kc, vc, head_stride, slot_stride, 1, 0};
+        decode_rotate(&a, n_seg);
+        while (rep % (2 * a.parts) == 0 && n_seg * p->h_kv * a.parts < 4 * n_threads) a.parts *= 2;
+        const int units = n_seg * p->h_kv * a.parts;
+        if (p->pool_run && n_threads > 1) p->pool_run(decode_attend_units, &a, units, n_threads);
+        else decode_attend_units(&a, 0, units);
         return a.rc;
     }
     for (int32_t s = 0; s < n_seg; s++) {
