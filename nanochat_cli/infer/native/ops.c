@@ -215,7 +215,7 @@ static void q6k_consts_init(q6k_consts *k) {
  * as they are (u * q pair sums <= 2 * 63 * 127 fit int16) and vpmaddwd applies the sub-block scales; the
  * 32 * sum(q) part comes off per sub-block from the tokens' precomputed 16-value sums (asum). Integer parts
  * are exact; d scales each block in float. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma"), always_inline))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni,f16c,fma"), always_inline))
 static inline void q6k_row_avx512(const uint8_t *row, int32_t K, const int8_t *q, const int16_t *asum, int32_t N,
                                 float *out, const q6k_consts *k) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
@@ -235,20 +235,19 @@ static inline void q6k_row_avx512(const uint8_t *row, int32_t K, const int8_t *q
         for (int h = 0; h < 2; h++) {
             const __m512i L = _mm512_loadu_si512(ql + h * 64);
             const __m512i H = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qh + h * 32)));
-            uv[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m4),
-                                        _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl01, H), m30));
-            uv[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4),
-                                            _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl23, H), m30));
+            /* (nibble & 0x0F) | high bits in one vpternlogd: 0xD8 = m4 ? nibble : high */
+            uv[2 * h] = _mm512_ternarylogic_epi32(
+                _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl01, H), m30), L, m4, 0xD8);
+            uv[2 * h + 1] = _mm512_ternarylogic_epi32(
+                _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl23, H), m30), _mm512_srli_epi16(L, 4), m4, 0xD8);
         }
         const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(ql + 192)));
         for (int c = 0; c < 4; c++) sc16[c] = _mm512_permutexvar_epi16(pidx[c], _mm512_castsi256_si512(sc));
         for (int n = 0; n < N; n++) {
             const int8_t *qn = q + (size_t)n * K + (size_t)b * 256;
             __m512i iacc = _mm512_setzero_si512();
-            for (int c = 0; c < 4; c++) {
-                const __m512i p16 = _mm512_maddubs_epi16(uv[c], _mm512_loadu_si512(qn + c * 64));
-                iacc = _mm512_add_epi32(iacc, _mm512_madd_epi16(p16, sc16[c]));
-            }
+            for (int c = 0; c < 4; c++) /* vpdpwssd: the pair sums times their sub-block scales, accumulated */
+                iacc = _mm512_dpwssd_epi32(iacc, _mm512_maddubs_epi16(uv[c], _mm512_loadu_si512(qn + c * 64)), sc16[c]);
             facc[n] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc), d, facc[n]);
             const __m256i a16 = _mm256_loadu_si256((const __m256i *)(asum + (size_t)n * (K / 16) + (size_t)b * 16));
             cacc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(a16, sc)), _mm256_set1_ps(df), cacc[n]);
@@ -275,7 +274,7 @@ static float q6k_dot_scalar(const int8_t *s, const int32_t *sc4, const float *d,
     return acc;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,f16c,fma")))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx512vnni,f16c,fma")))
 static void q6k_rows_avx512(const q6k_job *j) {
     const int16_t *asum = j->asum;
     const int32_t K = j->K;
@@ -311,11 +310,12 @@ static void q6k_rows(const void *job, int32_t m0, int32_t m1) {
     }
 }
 
-/* 1 = AVX-512 F/BW/VL/VBMI + F16C + FMA (every target of q6k_row_avx512), 0 = scalar */
+/* 1 = AVX-512 F/BW/VL/VBMI/VNNI + F16C + FMA (every target of q6k_row_avx512), 0 = scalar */
 int q6k_best_kind(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma") ? 1 : 0;
 }
 
