@@ -232,7 +232,6 @@ class NativeModel:
         float_head = self.embed if head is None else head
         if q6_k_head:
             self.head = Q6KLinear(stored.blocks, stored.shape)  # the stored blocks, not a requantization
-            self.embed = Q6KRows(self.head.blocks, stored.shape)  # lookups read the head's copy
         elif int8_head and not isinstance(float_head, PlanarWeights):
             self.head = Int8Linear(float_head)
         else:

@@ -19,7 +19,7 @@ from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
 # The scalar Q6_K kernel keeps one unpacked row on the stack: rows up to this wide (ops.c QK_ROW_MAX).
-Q6K_SCALAR_MAX_K = 65536
+Q6K_MAX_K = 65536  # ops.c QK_ROW_MAX
 # Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
 F32_SMALL_BATCH = 8
 
@@ -277,7 +277,7 @@ class Q6KLinear:
     """The file's Q6_K matrix (llama.cpp's usual tied embedding / head) times int8 per-token activations, on its
     own 6-bit blocks (native/ops.c q6k_head_matmul): 18% fewer bytes per token than int8 rows, and the products
     are the stored weights rather than a requantization of them. Numerics: exact int32 sums per 16-weight
-    sub-block, times the block's int8 sub-scales, then float32 d and activation scales."""
+    sub-block, then float32 products with the block's d times its int8 sub-scales, and the activation scales."""
 
     def __init__(self, blocks: np.ndarray, shape: tuple[int, int]):
         from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
@@ -287,10 +287,18 @@ class Q6KLinear:
         m, k = shape
         if k % 256 or blocks.shape != (m, k // 256 * Q6_K_BLOCK_BYTES) or blocks.dtype != np.uint8:
             raise NanochatError(f"Q6_K head: {blocks.dtype} {blocks.shape} bytes do not hold a {m} x {k} matrix")
-        # every decode step streams these bytes: a private copy lies on huge pages (ternary.aligned_empty), where a
-        # view of the memory-mapped file would cost a TLB miss every 4 KiB
+        if k > Q6K_MAX_K:
+            raise NanochatError(f"Q6_K head: rows of {k} columns are wider than the kernels' {Q6K_MAX_K}")
+        # A copy with each block's codes reordered for the vector kernel (ops.c q6k_repack: the same bytes and
+        # values), on huge pages (ternary.aligned_empty): every decode step streams it. The embedding lookups keep
+        # reading the file's own blocks.
+        from nanochat_cli.kernels import get_threads
+
         self.blocks = aligned_empty(blocks.shape, np.uint8)
-        self.blocks[...] = blocks
+        src = np.ascontiguousarray(blocks)
+        fb = self.ffi.from_buffer
+        self.lib.q6k_repack(fb("uint8_t[]", src), fb("uint8_t[]", self.blocks, require_writable=True), m, k,
+                            get_threads(), kernel_pool())
         self.shape = (m, k)
 
     @staticmethod
@@ -307,9 +315,6 @@ class Q6KLinear:
         rc = self.lib.q6k_head_matmul(fb("uint8_t[]", self.blocks), m, k, fb("int8_t[]", q), fb("float[]", s),
                                       q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads(),
                                       kernel_pool())
-        if rc == -1:
-            raise NanochatError(f"Q6_K head: rows of {k} columns are not whole 256-weight blocks, or are wider than "
-                                f"the scalar kernel's {Q6K_SCALAR_MAX_K} (kernel {self.kind})")
         if rc:
             raise MemoryError("Q6_K head: scratch allocation failed")
         return y

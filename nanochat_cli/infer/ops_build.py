@@ -20,6 +20,7 @@ int head_best_kind(void);
 int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int32_t M, int32_t K,
                 const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads, void *pool);
 int q6k_best_kind(void);
+int q6k_repack(const uint8_t *src, uint8_t *dst, int32_t M, int32_t K, int n_threads, void *pool);
 int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
                     float *y, int kind, int n_threads, void *pool);
 int f32_head_best_kind(void);
