@@ -64,13 +64,15 @@ static void build_task(void *arg, int begin, int end) {
     for (int32_t b = begin; b < end; b++)
         for (int32_t s = 0; s < ksteps; s++) {
             uint8_t *line = codes + ((size_t)b * (size_t)ksteps + (size_t)s) * 64;
-            for (int p = 0; p < 64; p++) {
-                int lane = p / 4, i = p % 4, u[5];
+            for (int lane = 0; lane < 16; lane++) {
+                /* a planar byte is the 4 columns of k-step s of one row: the line's bytes 4 lane .. 4 lane + 3 */
+                int u[4][5];
                 for (int j = 0; j < 5; j++) {
                     int32_t m = b * TQ16_BLOCK_ROWS + 16 * j + lane;
-                    u[j] = (m < w->M ? tq_planar_trit(w, m, 4 * s + i) : 0) + 1;
+                    unsigned byte = m < w->M ? w->planar[(size_t)m * (size_t)ksteps + (size_t)s] : 0;
+                    for (int i = 0; i < 4; i++) u[i][j] = tq_code_trit(byte >> (2 * i)) + 1;
                 }
-                line[p] = encode5(u);
+                for (int i = 0; i < 4; i++) line[4 * lane + i] = encode5(u[i]);
             }
         }
 }

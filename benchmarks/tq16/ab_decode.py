@@ -29,6 +29,17 @@ def build(weights, tq16: bool):
     return model, built
 
 
+def burst(engines: dict, toks: dict, name: str, steps: int) -> float:
+    """Seconds of `steps` single-token decode steps on one engine (fixed token ids: the weights are random)."""
+    eng, tok = engines[name], toks[name]
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        eng.decode([0], [tok])
+        tok = (tok * 7 + 3) % 1000 + 10
+    toks[name] = tok
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", default="2b")
@@ -36,8 +47,14 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=24)
     ap.add_argument("--burst", type=int, default=8, help="decode steps per side per pair")
     ap.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "nanochat-bench")
+    ap.add_argument("--min-threads", type=int, default=None,
+                    help="override dispatch.TQ16_MIN_THREADS, e.g. 1 to time the 1.6-bit kernel on one thread")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.min_threads is not None:
+        from nanochat_cli.kernels import dispatch
+
+        dispatch.TQ16_MIN_THREADS = args.min_threads
 
     from nanochat_cli.infer import Engine, load_model_weights
     from nanochat_cli.kernels import set_threads
@@ -67,20 +84,11 @@ def main() -> None:
             eng.prefill(0, prompt)
             toks[name] = prompt[-1]
 
-        def burst(name: str) -> float:
-            eng, tok = engines[name], toks[name]
-            t0 = time.perf_counter()
-            for _ in range(args.burst):
-                eng.decode([0], [tok])
-                tok = (tok * 7 + 3) % 1000 + 10
-            toks[name] = tok
-            return time.perf_counter() - t0
-
-        burst("2bit"), burst("tq16")  # warm-up: kernel choice, first touches
+        burst(engines, toks, "2bit", args.burst), burst(engines, toks, "tq16", args.burst)  # warm-up
         ratios, t2, t16 = [], [], []
         for i in range(args.pairs):
             order = ("2bit", "tq16") if i % 2 == 0 else ("tq16", "2bit")
-            times = {name: burst(name) for name in order}
+            times = {name: burst(engines, toks, name, args.burst) for name in order}
             ratios.append(times["2bit"] / times["tq16"])
             t2.append(args.burst / times["2bit"])
             t16.append(args.burst / times["tq16"])

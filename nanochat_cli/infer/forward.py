@@ -262,12 +262,13 @@ class NativeModel:
 
     def _choose_gemv_layout(self) -> None:
         """Build the 1.6-bit layout beside the 2-bit one when dispatch.tq16_wanted says a single-token decode step
-        of this model streams its weights from DRAM. Every matrix learns the model's size, so the dispatcher's
-        kernel_for -- which both the C layer stack (read per call, through the same descriptors) and the Python
-        path ask -- picks the same kernel for a matrix, and the two stay bit-identical."""
+        of this model, on the current thread count, is faster on it (its weights stream from DRAM). Every matrix
+        learns the model's size, so the dispatcher's kernel_for -- which both the C layer stack and the Python path
+        ask, per batch class and thread count -- picks the same kernel for a matrix, and the two stay bit-identical.
+        The stack holds the matrices' descriptors by address, so the codes16 set here reaches it too."""
         lins = self.ternary_linears()
         total = sum(lin.prepared.nbytes for lin in lins)
-        build = tq16_wanted(total, 1)
+        build = tq16_wanted(total, 1, get_threads())  # the thread count a loader sets before building the model
         for lin in lins:
             lin.prepared.model_bytes = total
             if build:

@@ -30,6 +30,8 @@ _AUTOTUNE_ROUNDS = 3
 # decode step sweeps every matrix once, so with LRU-like replacement a sweep over more than the cache finds almost
 # none of it still there; the factor leaves room for the KV cache, activations and other tenants of a shared cache.
 TQ16_LLC_FACTOR = 2
+# ... and on at least this many threads: one thread of this kernel is slower than one core's DRAM read rate
+TQ16_MIN_THREADS = 2
 LLC_FALLBACK_BYTES = 32 << 20  # one Zen 4 CCD's L3; a typical server last-level cache per socket or more
 _lock = threading.Lock()
 _memo: dict[str, str] = {}
@@ -150,15 +152,21 @@ def llc_bytes() -> int:
     return max(sizes.values()) if sizes else LLC_FALLBACK_BYTES
 
 
-def tq16_wanted(model_bytes: int, n: int, llc: int | None = None) -> bool:
-    """Whether a product of n activation rows on a model of `model_bytes` ternary weight bytes (2-bit layout, all
-    matrices) should run the 1.6-bit kernel: a GEMV (n == 1), a model more than TQ16_LLC_FACTOR last-level caches
-    (`llc`, default llc_bytes()), a CPU with AVX-512 VBMI, and NANOCHAT_TQ16 not "0".
+def tq16_wanted(model_bytes: int, n: int, threads: int, llc: int | None = None) -> bool:
+    """Whether a product of n activation rows on `threads` threads, in a model of `model_bytes` ternary weight bytes
+    (2-bit layout, all its matrices), should run the 1.6-bit kernel: a GEMV (n == 1) on at least TQ16_MIN_THREADS
+    threads, a model of more than TQ16_LLC_FACTOR last-level caches (`llc`, default llc_bytes()), a CPU with
+    AVX-512 VBMI, and NANOCHAT_TQ16 not "0". NANOCHAT_KERNEL, when set, overrides this.
 
-    Why: the kernel reads 20% fewer bytes but decodes with more instructions, so it is faster only when memory is
-    the limit -- 1.12-1.30x per product streaming from DRAM, but 0.73-0.84x in cache and 0.81-0.90x at 8 rows, where
-    each line's decode is shared (benchmarks/tq16/, docs/BENCHMARKS.md). NANOCHAT_KERNEL, when set, overrides this."""
-    if os.environ.get("NANOCHAT_TQ16", "1") == "0" or n != 1 or TQ16_KERNEL not in _supported():
+    Why: the kernel reads 20% fewer bytes but decodes more per byte, so it is faster only where memory, not the
+    core, is the limit (Zen 4, docs/BENCHMARKS.md ## kernels): DRAM-cold GEMV 1.14-1.17x at 2 threads; in cache
+    ~0.6x; at 8 rows ~0.75x (the 2-bit decode is shared across rows); and at 1 thread 0.82-0.86x cold, because one
+    core decodes it at ~23 GB/s of 1.6-bit codes, less than the ~33 GB/s one core can read, while the 2-bit kernel
+    keeps up with that read rate. A whole decode step: 1.07-1.10x at 2 threads (700M and 2B shapes), 0.96-1.02x
+    at 1."""
+    if os.environ.get("NANOCHAT_TQ16", "1") == "0" or n != 1 or threads < TQ16_MIN_THREADS:
+        return False
+    if TQ16_KERNEL not in _supported():
         return False
     return model_bytes > TQ16_LLC_FACTOR * (llc_bytes() if llc is None else llc)
 
@@ -243,7 +251,7 @@ def _choose(prepared, n: int, threads: int, q: np.ndarray | None) -> str:
     forced = forced_kernel()
     if forced:
         return forced
-    if prepared.codes16 is not None and tq16_wanted(prepared.model_bytes, n):
+    if prepared.codes16 is not None and tq16_wanted(prepared.model_bytes, n, threads):
         return TQ16_KERNEL
     return _known_choice(prepared.shape, prepared.group_size, n, threads) or tune(prepared, n, threads, q)
 

@@ -20,6 +20,7 @@ def _no_timing(monkeypatch):
     monkeypatch.setenv("NANOCHAT_AUTOTUNE", "0")  # the 2-bit choice without timing: the tests compare bits
     monkeypatch.delenv("NANOCHAT_KERNEL", raising=False)
     monkeypatch.delenv("NANOCHAT_TQ16", raising=False)
+    monkeypatch.setattr(dispatch, "_threads", 2)  # the rule wants 2+ threads, on any machine
 
 
 def run(model: NativeModel, ids: list[int], steps: int = 6) -> tuple[list[int], np.ndarray]:
@@ -49,10 +50,11 @@ def test_a_model_beyond_the_cache_decodes_on_tq16_in_stack_and_python_path_alike
     assert fast.stack is not None
     lins = fast.ternary_linears()
     assert lins and all(lin.prepared.codes16 is not None for lin in lins)
-    assert {dispatch.kernel_for(lin.prepared, 1, 1) for lin in lins} == {TQ16_KERNEL}
-    assert TQ16_KERNEL not in {dispatch.kernel_for(lin.prepared, 2, 1) for lin in lins}
-    threads = get_threads()
-    assert set(fast.stack._kernel_ids(1, threads)) == {KERNEL_IDS[TQ16_KERNEL]}  # what the C stack is handed
+    assert {dispatch.kernel_for(lin.prepared, 1, 2) for lin in lins} == {TQ16_KERNEL}
+    assert TQ16_KERNEL not in {dispatch.kernel_for(lin.prepared, 2, 2) for lin in lins}
+    assert TQ16_KERNEL not in {dispatch.kernel_for(lin.prepared, 1, 1) for lin in lins}
+    assert get_threads() == 2
+    assert set(fast.stack._kernel_ids(1, 2)) == {KERNEL_IDS[TQ16_KERNEL]}  # what the C stack is handed
     want = run(plain, prompt_ids)
     for model in (fast, python):
         got = run(model, prompt_ids)

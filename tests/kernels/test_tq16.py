@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanochat_cli.kernels import accumulators, available_kernels, dispatch, matmul, prepare, set_threads
-from nanochat_cli.kernels.native import TQ16_KERNEL, KERNEL_IDS, native
+from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
 from nanochat_cli.ternary import PlanarWeights, integer_accumulators, reference_matmul
 from tests.kernels.test_triangle import planar_from_packed, random_planar
 
@@ -95,12 +95,14 @@ def test_tq16_layout_is_built_only_when_asked_and_the_c_refuses_without_it():
 def test_tq16_rule_wants_a_gemv_on_a_model_beyond_the_cache(monkeypatch):
     llc = 32 << 20
     supported = TQ16_KERNEL in available_kernels()
-    assert dispatch.tq16_wanted(10 * llc, 1, llc=llc) == supported
-    assert not dispatch.tq16_wanted(10 * llc, 2, llc=llc)  # a GEMM shares each line's decode: 2-bit wins
-    assert not dispatch.tq16_wanted(8, 1, llc=llc)
-    assert not dispatch.tq16_wanted(dispatch.TQ16_LLC_FACTOR * llc, 1, llc=llc)  # only strictly beyond
+    assert dispatch.tq16_wanted(10 * llc, 1, 2, llc=llc) == supported
+    assert dispatch.tq16_wanted(10 * llc, 1, 16, llc=llc) == supported
+    assert not dispatch.tq16_wanted(10 * llc, 2, 2, llc=llc)  # a GEMM shares each line's decode: 2-bit wins
+    assert not dispatch.tq16_wanted(10 * llc, 1, 1, llc=llc)  # one core decodes it slower than it can read
+    assert not dispatch.tq16_wanted(8, 1, 2, llc=llc)
+    assert not dispatch.tq16_wanted(dispatch.TQ16_LLC_FACTOR * llc, 1, 2, llc=llc)  # only strictly beyond
     monkeypatch.setenv("NANOCHAT_TQ16", "0")
-    assert not dispatch.tq16_wanted(10 * llc, 1, llc=llc)
+    assert not dispatch.tq16_wanted(10 * llc, 1, 2, llc=llc)
 
 
 def test_llc_size_comes_from_sysfs_or_a_sane_fallback(monkeypatch, tmp_path):
@@ -129,18 +131,19 @@ def test_dispatcher_picks_tq16_only_for_gemv_on_a_built_big_model(monkeypatch):
     monkeypatch.setattr(dispatch, "llc_bytes", lambda: 1 << 20)  # a fake 1 MiB last-level cache
     prepared = prepare(random_planar(np.random.default_rng(1), 128, 256, 128))
     prepared.model_bytes = 64 << 20
-    assert dispatch.kernel_for(prepared, 1, 1) != TQ16_KERNEL  # the model did not ask for the layout
+    assert dispatch.kernel_for(prepared, 1, 2) != TQ16_KERNEL  # the model did not ask for the layout
     prepared.ensure_tq16()
-    assert dispatch.kernel_for(prepared, 1, 1) == TQ16_KERNEL
-    assert dispatch.kernel_for(prepared, 4, 1) != TQ16_KERNEL
-    prepared.model_bytes = 1 << 20  # a model that fits the cache
+    assert dispatch.kernel_for(prepared, 1, 2) == TQ16_KERNEL
+    assert dispatch.kernel_for(prepared, 4, 2) != TQ16_KERNEL
     assert dispatch.kernel_for(prepared, 1, 1) != TQ16_KERNEL
+    prepared.model_bytes = 1 << 20  # a model that fits the cache
+    assert dispatch.kernel_for(prepared, 1, 2) != TQ16_KERNEL
     prepared.model_bytes = 64 << 20
     monkeypatch.setenv("NANOCHAT_TQ16", "0")
-    assert dispatch.kernel_for(prepared, 1, 1) != TQ16_KERNEL
+    assert dispatch.kernel_for(prepared, 1, 2) != TQ16_KERNEL
     monkeypatch.delenv("NANOCHAT_TQ16")
     monkeypatch.setenv("NANOCHAT_KERNEL", "scalar")  # forcing wins over the rule
-    assert dispatch.kernel_for(prepared, 1, 1) == "scalar"
+    assert dispatch.kernel_for(prepared, 1, 2) == "scalar"
 
 
 @needs_vbmi
