@@ -47,12 +47,13 @@ typedef struct {
 
 /* The 5 fields of one line, each (u_j << 2i) as laid out in A and B: the raw A and B stand for fields 0 and 2. */
 #define DECODE(dec, p, d0, d1, d2, d3, d4)                                          \
-    const __m512i v = _mm512_load_si512(p);                                          \
-    const __mmask64 top = _mm512_movepi8_mask(v);                                    \
-    const __m512i d0 = _mm512_permutex2var_epi8((dec).ta0, v, (dec).ta1);            \
-    const __m512i r = _mm512_mask2_permutex2var_epi8((dec).tr0, v, top, (dec).tr1);   \
-    const __m512i d2 = _mm512_permutex2var_epi8((dec).tb0, r, (dec).tb1);             \
-    const __m512i d1 = _mm512_and_si512(d0, (dec).m1), d3 = _mm512_and_si512(d2, (dec).m1); \
+    const __m512i v = _mm512_load_si512(p);                                         \
+    const __mmask64 top = _mm512_movepi8_mask(v);                                   \
+    const __m512i d0 = _mm512_permutex2var_epi8((dec).ta0, v, (dec).ta1);           \
+    const __m512i r = _mm512_mask2_permutex2var_epi8((dec).tr0, v, top, (dec).tr1); \
+    const __m512i d2 = _mm512_permutex2var_epi8((dec).tb0, r, (dec).tb1);           \
+    const __m512i d1 = _mm512_and_si512(d0, (dec).m1);                              \
+    const __m512i d3 = _mm512_and_si512(d2, (dec).m1);                              \
     const __m512i d4 = _mm512_and_si512(d2, (dec).m2)
 
 /* Raw sums of one group's k-steps [s, end) for one activation row. Left to itself GCC 12 copies every
@@ -79,8 +80,8 @@ AI void sweep1(const decoder *dec, const uint8_t *lines, const int8_t *q, int32_
 /* The same for two activation rows sharing each decoded line (q and q + K). Its 10 accumulators, 8 decode
  * constants and the decoded fields do not fit 32 registers inlined; as a function it spills one field per line
  * instead. GEMM is not where this kernel is chosen (2-bit is faster there): it only has to be right. */
-static __attribute__((noinline)) void sweep2(const decoder *dec, const uint8_t *lines, const int8_t *q, int32_t K, int32_t s, int32_t end,
-               __m512i a[2][5]) {
+static __attribute__((noinline)) void sweep2(const decoder *dec, const uint8_t *lines, const int8_t *q, int32_t K,
+                                             int32_t s, int32_t end, __m512i a[2][5]) {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
     __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0;
     for (; s < end; s++) {
@@ -135,8 +136,9 @@ AI void tile(const tq_call *c, const decoder *dec, int32_t b, int32_t n0, const 
             for (int j = 0; j < live; j++) {
                 const int32_t row0 = row_base + 16 * j;
                 if (__builtin_expect(c->acc_out != NULL, 0)) dump_acc(c, n0 + n, row0, g, acc[j]);
-                const float *sg = w->scales + ((size_t)(row0 / TQ_BLOCK_ROWS) * (size_t)ng + (size_t)g) * TQ_BLOCK_ROWS +
-                                  (size_t)(row0 % TQ_BLOCK_ROWS);
+                /* the 2-bit layout's scales: rows row0 .. row0+15 sit together in its block row0 / 64 */
+                const float *sg = w->scales + ((size_t)(row0 / TQ_BLOCK_ROWS) * (size_t)ng + (size_t)g) *
+                                  TQ_BLOCK_ROWS + (size_t)(row0 % TQ_BLOCK_ROWS);
                 y[n][j] = _mm512_add_ps(y[n][j], _mm512_mul_ps(_mm512_load_ps(sg), _mm512_cvtepi32_ps(acc[j])));
             }
         }

@@ -225,7 +225,7 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
             prepared.ensure_tq16()
         if cold:
             ws, n_w, backing = cold_copies(prepared, COLD_BYTES)
-            prepared.model_bytes = n_w * prepared.nbytes  # the sweep a model of that size makes: what tq16_wanted weighs
+            prepared.model_bytes = n_w * prepared.nbytes  # the sweep tq16_wanted weighs: a model this size
         else:
             ws, n_w, backing = prepared.c, 1, None
         w = None

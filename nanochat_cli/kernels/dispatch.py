@@ -218,7 +218,8 @@ def _lookup(key: str) -> str | None:
 
 
 def kernel_for(prepared, n: int, threads: int, q: np.ndarray | None = None) -> str:
-    """The kernel `matmul(kernel=None)` runs: forced, else cached, else measured now (once per key).
+    """The kernel `matmul(kernel=None)` runs: forced, else the 1.6-bit one where tq16_wanted holds and its layout
+    was built, else cached, else measured now (once per key).
 
     Remembered on the matrix itself per (batch class, threads, environment), so a decode loop pays a
     dict lookup, not a cache-file lookup, per call."""
