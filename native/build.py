@@ -20,7 +20,8 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ["scalar.c", "avx2.c", "avx512.c", "layout.c", "pool.c", "dispatch.c", "bandwidth.c"]
+SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "pool.c", "dispatch.c",
+           "bandwidth.c"]
 FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-strict-aliasing", "-pthread", "-Wall"]
 
 CDEF = """
@@ -33,6 +34,7 @@ typedef struct {
     int32_t group;
     int32_t n_groups;
     int32_t per_tensor;
+    const uint8_t *codes16;
 } tq_weights;
 
 int tq_cpu_supports(int kernel);
@@ -41,6 +43,8 @@ const char *tq_cpu_brand(void);
 size_t tq_layout_code_bytes(int32_t M, int32_t K);
 size_t tq_layout_scale_count(int32_t M, int32_t n_groups);
 void tq_layout_build(const tq_weights *w, uint8_t *codes, float *scales, int n_threads);
+size_t tq_layout16_code_bytes(int32_t M, int32_t K);
+void tq_layout16_build(const tq_weights *w, int n_threads);
 int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_scale, int32_t N,
               float *out, int32_t *acc_out, int n_threads);
 int tq_time_matmul(int kernel, const tq_weights *ws, int n_w, const int8_t *q, const float *x_scale, int32_t N,

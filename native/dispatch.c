@@ -8,8 +8,9 @@
 
 #include "internal.h"
 
-static const char *const NAMES[TQ_KERNEL_COUNT] = {"scalar", "avx2", "avx512vnni"};
-static const tq_kernel_fn KERNELS[TQ_KERNEL_COUNT] = {tq_kernel_scalar, tq_kernel_avx2, tq_kernel_avx512};
+static const char *const NAMES[TQ_KERNEL_COUNT] = {"scalar", "avx2", "avx512vnni", "avx512vbmi-tq16"};
+static const tq_kernel_fn KERNELS[TQ_KERNEL_COUNT] = {tq_kernel_scalar, tq_kernel_avx2, tq_kernel_avx512,
+                                                      tq_kernel_tq16};
 
 static uint64_t xgetbv0(void) {
     uint32_t lo, hi;
@@ -30,8 +31,10 @@ static int detect(void) {
     if (__get_cpuid_max(0, NULL) < 7) return mask;
     __cpuid_count(7, 0, a, b, c, d);
     int avx2 = (b >> 5) & 1, f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    int vbmi = (c >> 1) & 1;
     if (ymm_state && avx2) mask |= 1 << TQ_KERNEL_AVX2;
     if (zmm_state && f && bw && vl && vnni) mask |= 1 << TQ_KERNEL_AVX512;
+    if (zmm_state && f && bw && vl && vnni && vbmi) mask |= 1 << TQ_KERNEL_TQ16;
     return mask;
 }
 
@@ -80,6 +83,8 @@ static void matmul_task(void *arg, int begin, int end) {
 int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_scale, int32_t N,
               float *out, int32_t *acc_out, int n_threads) {
     if (!tq_cpu_supports(kernel)) return -1;
+    const int tq16 = kernel == TQ_KERNEL_TQ16;
+    if (tq16 && !w->codes16) return -3;
     int32_t *sumq = malloc(sizeof(int32_t) * (size_t)N * (size_t)w->n_groups + 1);
     if (!sumq) return -2;
     for (int32_t n = 0; n < N; n++)
@@ -90,7 +95,7 @@ int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_s
             sumq[(size_t)n * (size_t)w->n_groups + (size_t)g] = s;
         }
     matmul_job job = {{w, q, x_scale, N, sumq, out, acc_out}, KERNELS[kernel]};
-    tq_pool_run(matmul_task, &job, tq_blocks(w->M), n_threads);
+    tq_pool_run(matmul_task, &job, tq16 ? tq16_blocks(w->M) : tq_blocks(w->M), n_threads);
     free(sumq);
     return 0;
 }

@@ -16,12 +16,18 @@ typedef struct {
     int32_t *acc_out;       /* [N][M][n_groups] or NULL */
 } tq_call;
 
-/* A kernel computes rows [64 * blk_begin, min(64 * blk_end, M)) of every output column. */
+/* A kernel computes rows [R * blk_begin, min(R * blk_end, M)) of every output column, R the rows per block
+ * of the layout it reads (TQ_BLOCK_ROWS; TQ16_BLOCK_ROWS for tq_kernel_tq16). */
 typedef void (*tq_kernel_fn)(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 
 void tq_kernel_scalar(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 void tq_kernel_avx2(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 void tq_kernel_avx512(const tq_call *c, int32_t blk_begin, int32_t blk_end);
+void tq_kernel_tq16(const tq_call *c, int32_t blk_begin, int32_t blk_end);
+
+/* The 1.6-bit layout's decode tables (layout16.c), 128 entries each, built once on first use. */
+enum { TQ16_TABLE_A = 0, TQ16_TABLE_B = 1, TQ16_TABLE_REMAP = 2, TQ16_TABLES = 3 };
+const uint8_t (*tq16_tables(void))[128];
 
 /* Persistent thread pool: fn(arg, begin, end) over unit ranges covering [0, n_units) exactly once,
  * on up to n_threads threads (the caller included). */
@@ -35,6 +41,7 @@ double tq_int8_dot_peak_avx512(void);
 int tq_cpu_has_avx2(void);
 
 static inline int32_t tq_blocks(int32_t M) { return (M + TQ_BLOCK_ROWS - 1) / TQ_BLOCK_ROWS; }
+static inline int32_t tq16_blocks(int32_t M) { return (M + TQ16_BLOCK_ROWS - 1) / TQ16_BLOCK_ROWS; }
 
 /* The trit a 2-bit planar code stands for; 0b10 is invalid and decodes to 0. */
 static inline int tq_code_trit(unsigned code) {

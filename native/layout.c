@@ -14,6 +14,8 @@
  *    vpdpbusd (256 multiply-adds), and the K sweep of a block reads memory strictly sequentially;
  *  - a k-step is 4 columns, the contract's group granularity, so any group size works.
  * Scales follow per block and group: [b][g][64] floats, row 64b + r at index r.
+ * The 1.6-bit layout (layout16.c, built only on request) packs a fifth 16-row group into each byte and reads
+ * these same scales.
  */
 #include "internal.h"
 

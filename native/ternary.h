@@ -4,10 +4,13 @@
  * The numeric contract is nanochat_cli/ternary/quant.py: exact int32 per-group accumulators, then float32
  * products and sums in group order (no FMA: the library is compiled with -ffp-contract=off).
  *
- * Two weight layouts:
+ * Three weight layouts:
  *  - planar (PlanarWeights): codes[M][K/4], trit codes -1 -> 0b11, 0 -> 0b00, +1 -> 0b01, 0b10 -> 0,
  *    four per byte, LSB first; scales[M][K/G] or one per tensor. The scalar reference reads this.
  *  - interleaved (built once at load by tq_layout_build), what the SIMD kernels read; see layout.c.
+ *  - 1.6-bit (5 trits per byte, built only on request by tq_layout16_build), what the avx512vbmi-tq16
+ *    kernel reads beside the interleaved scales; see layout16.c. It wins only for GEMV on weights that
+ *    stream from DRAM, so the Python dispatcher builds and picks it by an explicit rule (dispatch.py).
  */
 #ifndef NANOCHAT_TERNARY_H
 #define NANOCHAT_TERNARY_H
@@ -17,9 +20,13 @@
 
 /* Rows per interleaved block: 64 rows x 4 columns = 256 trits = one 64-byte cache line per k-step. */
 #define TQ_BLOCK_ROWS 64
+/* Rows per 1.6-bit block: 5 groups of 16 rows share each byte of a 64-byte line. */
+#define TQ16_BLOCK_ROWS 80
 #define TQ_MAX_THREADS 64
 
-enum tq_kernel { TQ_KERNEL_SCALAR = 0, TQ_KERNEL_AVX2 = 1, TQ_KERNEL_AVX512 = 2, TQ_KERNEL_COUNT = 3 };
+enum tq_kernel {
+    TQ_KERNEL_SCALAR = 0, TQ_KERNEL_AVX2 = 1, TQ_KERNEL_AVX512 = 2, TQ_KERNEL_TQ16 = 3, TQ_KERNEL_COUNT = 4
+};
 
 typedef struct {
     const uint8_t *planar;        /* [M][K/4] trit codes */
@@ -30,6 +37,7 @@ typedef struct {
     int32_t group;                /* columns per scale group; K when per_tensor */
     int32_t n_groups;
     int32_t per_tensor;
+    const uint8_t *codes16;       /* 1.6-bit: [ceil(M/80) blocks][K/4 k-steps][64 bytes], or NULL when not built */
 } tq_weights;
 
 /* Library: */
@@ -39,10 +47,12 @@ const char *tq_cpu_brand(void);
 size_t tq_layout_code_bytes(int32_t M, int32_t K);
 size_t tq_layout_scale_count(int32_t M, int32_t n_groups);
 void tq_layout_build(const tq_weights *w, uint8_t *codes, float *scales, int n_threads);
+size_t tq_layout16_code_bytes(int32_t M, int32_t K);
+void tq_layout16_build(const tq_weights *w, int n_threads);  /* fills w->codes16 from w->planar */
 
 /* y = W x for N activation rows. out[N][M] float32; acc_out, when not NULL, receives the exact int32
  * per-group accumulators [N][M][n_groups] (the debug entry point of the tests). Returns 0, or
- * -1 unsupported kernel, -2 out of memory. */
+ * -1 unsupported kernel, -2 out of memory, -3 the kernel's layout is not built (codes16 NULL). */
 int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_scale, int32_t N,
               float *out, int32_t *acc_out, int n_threads);
 

@@ -13,11 +13,12 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer import layers as L
-from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, make_linear
+from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, TernaryLinear, make_linear
 from nanochat_cli.infer.q6_k import Q6KRows
 from nanochat_cli.infer.stack import LayerStack, swiglu
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.kernels import get_threads
+from nanochat_cli.kernels.dispatch import tq16_wanted
 from nanochat_cli.ternary import PlanarWeights
 
 
@@ -236,6 +237,42 @@ class NativeModel:
             self.head = Int8Linear(float_head)
         else:
             self.head = make_linear(float_head)
+        self._choose_gemv_layout()
+
+    def ternary_linears(self) -> list[TernaryLinear]:
+        """Every ternary matrix product of the model: the blocks' (MoE experts included) and a ternary head."""
+        found: list[TernaryLinear] = []
+
+        def walk(obj) -> None:
+            for v in vars(obj).values():
+                if isinstance(v, TernaryLinear):
+                    found.append(v)
+                elif isinstance(v, (Attention, DeltaNet, FeedForward, MoE)):
+                    walk(v)
+                elif isinstance(v, list):
+                    for e in v:
+                        if isinstance(e, FeedForward):
+                            walk(e)
+
+        for block in self.blocks:
+            walk(block)
+        if isinstance(self.head, TernaryLinear):
+            found.append(self.head)
+        return found
+
+    def _choose_gemv_layout(self) -> None:
+        """Build the 1.6-bit layout beside the 2-bit one when dispatch.tq16_wanted says a single-token decode step
+        of this model, on the current thread count, is faster on it (its weights stream from DRAM). Every matrix
+        learns the model's size, so the dispatcher's kernel_for -- which both the C layer stack and the Python path
+        ask, per batch class and thread count -- picks the same kernel for a matrix, and the two stay bit-identical.
+        The stack holds the matrices' descriptors by address, so the codes16 set here reaches it too."""
+        lins = self.ternary_linears()
+        total = sum(lin.prepared.nbytes for lin in lins)
+        build = tq16_wanted(total, 1, get_threads())  # the thread count a loader sets before building the model
+        for lin in lins:
+            lin.prepared.model_bytes = total
+            if build:
+                lin.prepared.ensure_tq16()
 
     def new_state(self, n_slots: int, ctx: int) -> SlotState:
         if ctx > self.cfg.max_seq_len:

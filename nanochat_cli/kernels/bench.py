@@ -25,7 +25,7 @@ import numpy as np
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.kernels.cuda import cuda_status
 from nanochat_cli.kernels.dispatch import available_kernels, check_kernel, kernel_for
-from nanochat_cli.kernels.native import KERNEL_IDS, native
+from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
 from nanochat_cli.kernels.prepared import PreparedMatrix, prepare
 from nanochat_cli.ternary import PlanarWeights, aligned_empty, dequantize, unpack_trits
 
@@ -96,10 +96,15 @@ def random_prepared(shape: tuple[int, int], seed: int = 0) -> PreparedMatrix:
 
 
 def cold_copies(prepared: PreparedMatrix, total_bytes: int):
-    """A C array of tq_weights, each pointing at its own copy of the layout, plus the memory backing them."""
+    """A C array of tq_weights, each pointing at its own copy of the layouts, plus the memory backing them.
+
+    The 1.6-bit codes, when built, are copied too (after the 2-bit ones): each kernel then streams its own
+    layout from DRAM, while the count of copies stays the same for all, so every kernel sees the same sweep."""
     ffi, _ = native()
     n = max(2, math.ceil(total_bytes / prepared.nbytes))
-    stride = (prepared.nbytes + 4095) // 4096 * 4096  # page-aligned copies: no line is shared between two
+    c16 = 0 if prepared.codes16 is None else prepared.codes16.nbytes
+    size = prepared.nbytes + c16
+    stride = (size + 4095) // 4096 * 4096  # page-aligned copies: no line is shared between two
     pool = aligned_empty((n * stride,), np.uint8, align=4096)
     ws = ffi.new("tq_weights[]", n)
     for i in range(n):
@@ -110,6 +115,10 @@ def cold_copies(prepared: PreparedMatrix, total_bytes: int):
         ws[i] = prepared.c[0]
         ws[i].codes = ffi.cast("uint8_t *", codes.ctypes.data)
         ws[i].scales = ffi.cast("float *", scales.ctypes.data)
+        if c16:
+            codes16 = pool[i * stride + prepared.nbytes : i * stride + size]
+            codes16[...] = prepared.codes16
+            ws[i].codes16 = ffi.cast("uint8_t *", codes16.ctypes.data)
     return ws, n, pool
 
 
@@ -212,8 +221,11 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
     for shape in shapes:
         say(f"{shape[0]}x{shape[1]}: preparing weights")
         prepared = random_prepared(shape)
+        if TQ16_KERNEL in kernels:
+            prepared.ensure_tq16()
         if cold:
             ws, n_w, backing = cold_copies(prepared, COLD_BYTES)
+            prepared.model_bytes = n_w * prepared.nbytes  # the sweep tq16_wanted weighs: a model this size
         else:
             ws, n_w, backing = prepared.c, 1, None
         w = None
@@ -238,7 +250,7 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
                     say(f"{shape[0]}x{shape[1]} T{t} N{n}: {kernel}")
                     reps = 3 if kernel == "scalar" else None
                     sec, reps = time_native(kernel, ws, min(n_w, 3) if kernel == "scalar" else n_w, q, t, reps)
-                    gbs = prepared.nbytes / sec / 1e9
+                    gbs = (prepared.nbytes16 if kernel == TQ16_KERNEL else prepared.nbytes) / sec / 1e9
                     group.append(Row(kernel, shape, "cold" if cold else "hot", t, n, sec * 1e6,
                                      2.0 * shape[0] * shape[1] * n / sec / 1e9, gbs, roof, 100.0 * gbs / roof,
                                      picked=kernel == picked, reps=reps,

@@ -3,8 +3,12 @@
 Among the kernels this CPU supports, the first product of a (shape, group size, batch, threads) times each
 SIMD kernel a few times on the matrix at hand and remembers the fastest in
 `$NANOCHAT_CACHE_DIR/autotune.json` (default `~/.cache/nanochat/`), keyed by the CPU's brand string.
-`NANOCHAT_KERNEL=scalar|avx2|avx512vnni` forces one kernel; `NANOCHAT_AUTOTUNE=0` skips the
+`NANOCHAT_KERNEL=scalar|avx2|avx512vnni|avx512vbmi-tq16` forces one kernel; `NANOCHAT_AUTOTUNE=0` skips the
 measurement and takes the widest instruction set. `NANOCHAT_THREADS` sets the default thread count.
+
+The 1.6-bit kernel (avx512vbmi-tq16) is never autotuned: autotune times a product hot, in cache, where it loses
+(it decodes more per byte); it wins only when the weights stream from DRAM, which depends on the whole model, not
+the matrix. `tq16_wanted` is that rule; NativeModel applies it at load, and `NANOCHAT_TQ16=0` turns it off.
 """
 
 from __future__ import annotations
@@ -18,10 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.native import KERNEL_IDS, native
+from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
 
 _AUTOTUNE_REPS = 5
 _AUTOTUNE_ROUNDS = 3
+# The 1.6-bit kernel runs a GEMV only on models of more than this many last-level caches of ternary weights: a
+# decode step sweeps every matrix once, so with LRU-like replacement a sweep over more than the cache finds almost
+# none of it still there; the factor leaves room for the KV cache, activations and other tenants of a shared cache.
+TQ16_LLC_FACTOR = 2
+# ... and on at least this many threads: one thread of this kernel is slower than one core's DRAM read rate
+TQ16_MIN_THREADS = 2
+LLC_FALLBACK_BYTES = 32 << 20  # one Zen 4 CCD's L3; a typical server last-level cache per socket or more
 _lock = threading.Lock()
 _memo: dict[str, str] = {}
 _threads: int | None = None
@@ -119,8 +130,45 @@ def _cpu() -> str:
 
 
 def _candidates() -> list[str]:
-    simd = [k for k in available_kernels() if k != "scalar"]
+    """The kernels autotune times: not the 1.6-bit one, which only tq16_wanted picks (see the module docstring)."""
+    simd = [k for k in available_kernels() if k not in ("scalar", TQ16_KERNEL)]
     return simd or ["scalar"]
+
+
+@lru_cache(maxsize=1)
+def llc_bytes() -> int:
+    """This CPU's last-level (L3) cache size in bytes, from sysfs; the largest cache listed, or a 32 MiB guess."""
+    sizes: dict[int, int] = {}
+    for d in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            level = int((d / "level").read_text())
+            text = (d / "size").read_text().strip().upper()
+            unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            sizes[level] = max(sizes.get(level, 0), int(text.rstrip("KMG")) * unit)
+        except (OSError, ValueError):
+            continue
+    if 3 in sizes:
+        return sizes[3]
+    return max(sizes.values()) if sizes else LLC_FALLBACK_BYTES
+
+
+def tq16_wanted(model_bytes: int, n: int, threads: int, llc: int | None = None) -> bool:
+    """Whether a product of n activation rows on `threads` threads, in a model of `model_bytes` ternary weight bytes
+    (2-bit layout, all its matrices), should run the 1.6-bit kernel: a GEMV (n == 1) on at least TQ16_MIN_THREADS
+    threads, a model of more than TQ16_LLC_FACTOR last-level caches (`llc`, default llc_bytes()), a CPU with
+    AVX-512 VBMI, and NANOCHAT_TQ16 not "0". NANOCHAT_KERNEL, when set, overrides this.
+
+    Why: the kernel reads 20% fewer bytes but decodes more per byte, so it is faster only where memory, not the
+    core, is the limit (Zen 4, docs/BENCHMARKS.md ## kernels): DRAM-cold GEMV 1.14-1.17x at 2 threads; in cache
+    ~0.6x; at 8 rows ~0.75x (the 2-bit decode is shared across rows); and at 1 thread 0.82-0.86x cold, because one
+    core decodes it at ~23 GB/s of 1.6-bit codes, less than the ~33 GB/s one core can read, while the 2-bit kernel
+    keeps up with that read rate. A whole decode step: 1.07-1.10x at 2 threads (700M and 2B shapes), 0.96-1.02x
+    at 1."""
+    if os.environ.get("NANOCHAT_TQ16", "1") == "0" or n != 1 or threads < TQ16_MIN_THREADS:
+        return False
+    if TQ16_KERNEL not in _supported():
+        return False
+    return model_bytes > TQ16_LLC_FACTOR * (llc_bytes() if llc is None else llc)
 
 
 def time_kernel(prepared, kernel: str, q: np.ndarray, x_scale: np.ndarray, threads: int, reps: int) -> float:
@@ -170,16 +218,21 @@ def _lookup(key: str) -> str | None:
 
 
 def kernel_for(prepared, n: int, threads: int, q: np.ndarray | None = None) -> str:
-    """The kernel `matmul(kernel=None)` runs: forced, else cached, else measured now (once per key).
+    """The kernel `matmul(kernel=None)` runs: forced, else the 1.6-bit one where tq16_wanted holds and its layout
+    was built, else cached, else measured now (once per key).
 
     Remembered on the matrix itself per (batch class, threads, environment), so a decode loop pays a
     dict lookup, not a cache-file lookup, per call."""
     env = os.environ
-    memo_key = (1 if n == 1 else (4 if n <= 4 else 8), threads, env.get("NANOCHAT_KERNEL"), env.get("NANOCHAT_AUTOTUNE"))
+    memo_key = (1 if n == 1 else (4 if n <= 4 else 8), threads, env.get("NANOCHAT_KERNEL"),
+                env.get("NANOCHAT_AUTOTUNE"), env.get("NANOCHAT_TQ16"), prepared.codes16 is not None,
+                prepared.model_bytes)
     memo = prepared.__dict__.setdefault("_kernel_choice", {})
     name = memo.get(memo_key)
     if name is None:
         name = memo[memo_key] = _choose(prepared, n, threads, q)
+    if name == TQ16_KERNEL:
+        prepared.ensure_tq16()  # forced onto a matrix whose model did not build it
     return name
 
 
@@ -194,6 +247,13 @@ def _known_choice(shape: tuple[int, int], group_size: int, n: int, threads: int)
 
 
 def _choose(prepared, n: int, threads: int, q: np.ndarray | None) -> str:
+    """Forced, else the 1.6-bit kernel where its layout was built (the model asked) and tq16_wanted holds, else
+    the autotuned 2-bit one."""
+    forced = forced_kernel()
+    if forced:
+        return forced
+    if prepared.codes16 is not None and tq16_wanted(prepared.model_bytes, n, threads):
+        return TQ16_KERNEL
     return _known_choice(prepared.shape, prepared.group_size, n, threads) or tune(prepared, n, threads, q)
 
 

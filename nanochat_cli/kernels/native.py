@@ -7,7 +7,9 @@ from functools import lru_cache
 from nanochat_cli.errors import NanochatError
 
 # Kernel ids as in native/ternary.h (enum tq_kernel); names are what NANOCHAT_KERNEL and the API use.
-KERNEL_IDS = {"scalar": 0, "avx2": 1, "avx512vnni": 2}
+KERNEL_IDS = {"scalar": 0, "avx2": 1, "avx512vnni": 2, "avx512vbmi-tq16": 3}
+# The kernel that reads the 1.6-bit layout (PreparedMatrix.ensure_tq16 builds it; dispatch.tq16_wanted picks it).
+TQ16_KERNEL = "avx512vbmi-tq16"
 
 
 @lru_cache(maxsize=1)

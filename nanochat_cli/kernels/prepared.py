@@ -2,6 +2,8 @@
 
 `prepare(planar)` builds the layout (native/layout.c documents it) in 128-byte aligned numpy buffers and
 keeps them, the planar buffers and the C descriptor alive together for as long as the object lives.
+`ensure_tq16()` adds the 1.6-bit layout (native/layout16.c) beside it, only when asked: it costs another
+~0.8x of the codes' memory and pays off only for GEMV on models far larger than the cache (dispatch.tq16_wanted).
 """
 
 from __future__ import annotations
@@ -50,12 +52,38 @@ class PreparedMatrix:
         self.c.planar, self.c.planar_scales, self.c.codes, self.c.scales = self._buffers
         self.c.M, self.c.K, self.c.group, self.c.n_groups = m, k, group, self.n_groups
         self.c.per_tensor = int(planar.group_size == 0)
+        self.c.codes16 = ffi.NULL
         lib.tq_layout_build(self.c, self._buffers[2], self._buffers[3], max(1, int(n_threads)))
+        self.codes16: np.ndarray | None = None
+        # bytes of the model this matrix belongs to, what dispatch.tq16_wanted weighs against the cache
+        # (NativeModel sets it; a lone matrix stands for itself)
+        self.model_bytes = self.nbytes
+
+    def ensure_tq16(self, n_threads: int | None = None) -> None:
+        """Build the 1.6-bit layout (5 trits per byte) the avx512vbmi-tq16 kernel reads, once; it shares the
+        interleaved layout's scales."""
+        if self.codes16 is not None:
+            return
+        from nanochat_cli.kernels.dispatch import get_threads
+
+        ffi, lib = native()
+        m, k = self.shape
+        codes16 = aligned_empty((int(lib.tq_layout16_code_bytes(m, k)),), np.uint8)
+        buf = ffi.from_buffer("uint8_t[]", codes16)
+        self._buffers.append(buf)
+        self.c.codes16 = buf
+        lib.tq_layout16_build(self.c, max(1, int(n_threads or get_threads())))
+        self.codes16 = codes16
 
     @property
     def nbytes(self) -> int:
         """Bytes the SIMD kernels stream per product (codes + scales of the interleaved layout)."""
         return self.codes.nbytes + self.scales.nbytes
+
+    @property
+    def nbytes16(self) -> int:
+        """Bytes the avx512vbmi-tq16 kernel streams per product (1.6-bit codes + the shared scales), 0 unbuilt."""
+        return 0 if self.codes16 is None else self.codes16.nbytes + self.scales.nbytes
 
     def __repr__(self) -> str:
         return f"PreparedMatrix(shape={self.shape}, group_size={self.group_size})"

@@ -8,6 +8,7 @@ def _isolated_kernel_env(tmp_path, monkeypatch):
     monkeypatch.setenv("NANOCHAT_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NANOCHAT_KERNEL", raising=False)
     monkeypatch.delenv("NANOCHAT_AUTOTUNE", raising=False)
+    monkeypatch.delenv("NANOCHAT_TQ16", raising=False)
     from nanochat_cli.kernels import dispatch
 
     monkeypatch.setattr(dispatch, "_memo", {})
