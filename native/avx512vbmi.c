@@ -20,26 +20,11 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "internal.h"
+#include "avx512_common.h"
 
 /* As avx512.c (measured there for the 2-bit kernel; the prototype kept them). */
 #define TQ16_PREFETCH_BYTES 256
 #define TQ16_TILE_N 2
-#define AI static inline __attribute__((always_inline))
-
-AI __m512i bcast4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
-static void __attribute__((noinline, cold)) dump_acc(const tq_call *c, int32_t n, int32_t row0, int32_t g, __m512i acc) {
-    int32_t lanes[16];
-    _mm512_storeu_si512(lanes, acc);
-    const tq_weights *w = c->w;
-    for (int L = 0; L < 16 && row0 + L < w->M; L++)
-        c->acc_out[((size_t)n * (size_t)w->M + (size_t)(row0 + L)) * (size_t)w->n_groups + (size_t)g] = lanes[L];
-}
 
 typedef struct {
     __m512i ta0, ta1, tb0, tb1, tr0, tr1, m1, m2;

@@ -14,7 +14,6 @@ from nanochat_cli.ternary.constants import BUFFER_ALIGN, TRITS_PER_BYTE
 from nanochat_cli.ternary.packing import pack_trits, unpack_trits
 from nanochat_cli.ternary.quant import check_group_size, dequantize, ternarize
 
-
 # Buffers from this size up are mapped on their own and offered transparent huge pages (Linux, THP "madvise" mode):
 # a decode step streams every weight matrix once, and with 4 KiB pages each page of it is a TLB miss.
 HUGE_PAGE = 2 << 20

@@ -88,6 +88,20 @@ def test_float_small_batch_kernel_refuses_more_than_eight_rows():
     assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1, ffi.NULL) == -1
 
 
+def check_every_q6_k_kernel(head, x, ref, threads: int, tol: float) -> None:
+    """head(x) against the float64 reference on the vector kernel (where this CPU has it) and the scalar one."""
+    from nanochat_cli.kernels import get_threads, set_threads
+
+    before = get_threads()
+    set_threads(threads)
+    try:
+        for kind in range(head.kind, -1, -1):
+            head.kind = kind
+            np.testing.assert_allclose(head(x), ref, rtol=tol, atol=tol * np.abs(ref).max())
+    finally:
+        set_threads(before)
+
+
 @given(st.integers(1, 11), st.sampled_from([256, 512, 1536]), st.integers(1, 200), st.sampled_from([1, 2]),
        st.integers(0, 2**31))
 @settings(max_examples=30, deadline=None)
@@ -98,7 +112,6 @@ def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
 
     from nanochat_cli.infer.linear import Q6KLinear
     from nanochat_cli.infer.q6_k import encode_q6_k
-    from nanochat_cli.kernels import get_threads, set_threads
 
     rng = np.random.default_rng(seed)
     w = (rng.standard_normal((m, k)) * rng.uniform(0.01, 3, (m, 1))).astype(np.float32)
@@ -107,15 +120,7 @@ def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
     x = rng.standard_normal((n, k)).astype(np.float32)
     q, s = quantize_activations(x)
     ref = s[:, None].astype(np.float64) * (q.astype(np.float64) @ w_file.T)
-    head = Q6KLinear(blocks, (m, k))
-    before = get_threads()
-    set_threads(threads)
-    try:
-        for kind in range(head.kind, -1, -1):
-            head.kind = kind
-            np.testing.assert_allclose(head(x), ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())
-    finally:
-        set_threads(before)
+    check_every_q6_k_kernel(Q6KLinear(blocks, (m, k)), x, ref, threads, 2e-5)
 
 
 def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
@@ -125,7 +130,6 @@ def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
 
     from nanochat_cli.infer.linear import Q6KLinear
     from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
-    from nanochat_cli.kernels import get_threads, set_threads
 
     m, k = 150, 512
     rng = np.random.default_rng(5)
@@ -140,15 +144,7 @@ def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
     q, s = quantize_activations(x)
     assert np.abs(q).min() == 127
     ref = s[:, None].astype(np.float64) * (q.astype(np.float64) @ w_file.T)
-    head = Q6KLinear(blocks, (m, k))
-    before = get_threads()
-    set_threads(2)
-    try:
-        for kind in range(head.kind, -1, -1):
-            head.kind = kind
-            np.testing.assert_allclose(head(x), ref, rtol=2e-6, atol=2e-6 * np.abs(ref).max())
-    finally:
-        set_threads(before)
+    check_every_q6_k_kernel(Q6KLinear(blocks, (m, k)), x, ref, 2, 2e-6)
 
 
 def test_float_head_keeps_reference_mode_rows_in_float64():
