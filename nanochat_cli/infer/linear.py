@@ -18,8 +18,8 @@ from nanochat_cli.ternary import PlanarWeights, aligned_empty
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
-# The scalar Q6_K kernel keeps one unpacked row on the stack: rows up to this wide (ops.c QK_ROW_MAX).
-Q6K_MAX_K = 65536  # ops.c QK_ROW_MAX
+# The widest Q6_K rows the head's kernels take (ops.c QK_ROW_MAX).
+Q6K_MAX_K = 65536
 # Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
 F32_SMALL_BATCH = 8
 
@@ -285,7 +285,7 @@ class Q6KLinear:
         self.ffi, self.lib = _ops()
         self.kind = self.lib.q6k_best_kind()
         m, k = shape
-        if k % 256 or blocks.shape != (m, k // 256 * Q6_K_BLOCK_BYTES) or blocks.dtype != np.uint8:
+        if k % 256 or k < 256 or blocks.shape != (m, k // 256 * Q6_K_BLOCK_BYTES) or blocks.dtype != np.uint8:
             raise NanochatError(f"Q6_K head: {blocks.dtype} {blocks.shape} bytes do not hold a {m} x {k} matrix")
         if k > Q6K_MAX_K:
             raise NanochatError(f"Q6_K head: rows of {k} columns are wider than the kernels' {Q6K_MAX_K}")
@@ -297,8 +297,9 @@ class Q6KLinear:
         self.blocks = aligned_empty(blocks.shape, np.uint8)
         src = np.ascontiguousarray(blocks)
         fb = self.ffi.from_buffer
-        self.lib.q6k_repack(fb("uint8_t[]", src), fb("uint8_t[]", self.blocks, require_writable=True), m, k,
-                            get_threads(), kernel_pool())
+        if self.lib.q6k_repack(fb("uint8_t[]", src), fb("uint8_t[]", self.blocks, require_writable=True), m, k,
+                               get_threads(), kernel_pool()):
+            raise NanochatError(f"Q6_K head: cannot repack a {m} x {k} matrix")
         self.shape = (m, k)
 
     @staticmethod
