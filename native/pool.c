@@ -117,15 +117,16 @@ static void run_item(int i) {
 }
 
 /* Thread `me` runs items of job g: its own share front to back, then (unless the job gives each thread one part)
- * the others' from the back, until none is left. */
+ * the others' from the back, until none is left. A worker beyond the job's thread count (the pool grew for an
+ * earlier job) stays out: the job runs on at most n_threads threads, and workers 1 .. n_threads - 1 exist. */
 static void participate(unsigned g, int me, int own_only) {
     const int shares = atomic_load_explicit(&P.n_shares, memory_order_relaxed);
     int i;
-    if (me < shares)
-        while (grab(g, me, 0, &i)) {
-            run_item(i);
-            if (own_only) return;
-        }
+    if (me >= shares) return;
+    while (grab(g, me, 0, &i)) {
+        run_item(i);
+        if (own_only) return;
+    }
     if (own_only) return;
     for (int k = 1; k <= shares; k++) {
         const int t = (me + k) % shares;

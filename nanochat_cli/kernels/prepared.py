@@ -8,6 +8,8 @@ keeps them, the planar buffers and the C descriptor alive together for as long a
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
@@ -17,6 +19,7 @@ from nanochat_cli.ternary.constants import BUFFER_ALIGN
 
 # The AVX-512 kernel keeps 64 * (t + 1) * q sums in int32 over a whole group: 64 * 2 * 127 * G < 2**31.
 MAX_GROUP_COLUMNS = 131072
+_TQ16_BUILD_LOCK = threading.Lock()
 
 
 class PreparedMatrix:
@@ -62,18 +65,22 @@ class PreparedMatrix:
     def ensure_tq16(self, n_threads: int | None = None) -> None:
         """Build the 1.6-bit layout (5 trits per byte) the avx512vbmi-tq16 kernel reads, once; it shares the
         interleaved layout's scales."""
-        if self.codes16 is not None:
-            return
         from nanochat_cli.kernels.dispatch import get_threads
 
-        ffi, lib = native()
-        m, k = self.shape
-        codes16 = aligned_empty((int(lib.tq_layout16_code_bytes(m, k)),), np.uint8)
-        buf = ffi.from_buffer("uint8_t[]", codes16)
-        self._buffers.append(buf)
-        self.c.codes16 = buf
-        lib.tq_layout16_build(self.c, max(1, int(n_threads or get_threads())))
-        self.codes16 = codes16
+        with _TQ16_BUILD_LOCK:  # a forced kernel builds lazily, maybe from several threads
+            if self.codes16 is not None:
+                return
+            ffi, lib = native()
+            m, k = self.shape
+            codes16 = aligned_empty((int(lib.tq_layout16_code_bytes(m, k)),), np.uint8)
+            buf = ffi.from_buffer("uint8_t[]", codes16)
+            # built through a copy of the descriptor: a product running meanwhile never sees a half-built layout
+            building = ffi.new("tq_weights *", self.c[0])
+            building.codes16 = buf
+            lib.tq_layout16_build(building, max(1, int(n_threads or get_threads())))
+            self._buffers.append(buf)
+            self.c.codes16 = buf
+            self.codes16 = codes16
 
     @property
     def nbytes(self) -> int:

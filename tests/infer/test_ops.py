@@ -166,6 +166,8 @@ def test_q6_k_head_refuses_rows_that_are_not_whole_blocks():
 
     with pytest.raises(NanochatError, match="Q6_K head"):
         Q6KLinear(np.zeros((4, 210), np.uint8), (4, 512))
+    with pytest.raises(NanochatError, match="wider than the kernels' 65536"):
+        Q6KLinear(np.zeros((1, 257 * 210), np.uint8), (1, 257 * 256))
 
 
 def test_fused_matrices_give_the_parts_outputs_bit_for_bit():

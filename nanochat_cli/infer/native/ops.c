@@ -602,11 +602,12 @@ ATTN_BODY(attn_run_avx2)
 ATTN_BODY(attn_run_generic)
 
 /* AVX-512: up to ATTN_HB query heads of one kv head share every load of a key and value row (GQA reads each K/V
- * row once per group instead of once per head), softmax uses vexp.h's exp 16 lanes at a time. A head's scores are
+ * row once per group instead of once per head), softmax uses vexp.h's exp 16 lanes at a time. From DRAM (a decode
+ * step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software prefetch (K
+ * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
  * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps; its exp sum and output accumulate in key
  * order: the same operations for the head whether it shares the pass with others or not. */
 #define ATTN_HB 4
-#define ATTN_AHEAD 8 /* key rows */
 
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, const int HB, float *p, int32_t S16) {
@@ -615,13 +616,8 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
     const float *kh = a->k + (size_t)(h / rep) * a->head_stride, *vh = a->v + (size_t)(h / rep) * a->head_stride;
     const float *qr = a->q + ((size_t)t * a->H + h) * D;
     const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)D));
-    /* The rows come from DRAM (the step's weights evicted them): ask for all of V now (into L2, the V pass reads
-     * it column chunk by column chunk) and for K ATTN_AHEAD rows ahead, so many lines are in flight at once. */
-    for (int32_t j = 0; j < n; j++)
-        for (int32_t c = 0; c < D; c += 16) _mm_prefetch((const char *)(vh + (size_t)j * D + c), _MM_HINT_T1);
     for (int32_t j = 0; j < n; j++) {
         const float *kr = kh + (size_t)j * D;
-        for (int32_t c = 0; c < D; c += 16) _mm_prefetch((const char *)(kr + ATTN_AHEAD * D + c), _MM_HINT_T0);
         __m512 acc[ATTN_HB];
         for (int r = 0; r < HB; r++) acc[r] = _mm512_setzero_ps();
         for (int32_t c = 0; c < nc; c++) {

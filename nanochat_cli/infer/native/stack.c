@@ -259,7 +259,8 @@ static int attend(stack_plan *p, const int32_t *seg, int32_t n_seg, float *kc, f
     if (step) {
         decode_attend a = {p, seg, kc, vc, head_stride, slot_stride, 1, 0};
         decode_rotate(&a, n_seg);
-        while (rep % (2 * a.parts) == 0 && n_seg * p->h_kv * a.parts < 4 * n_threads) a.parts *= 2;
+        if (p->pool_run && n_threads > 1) /* alone, whole groups keep sharing their K/V loads */
+            while (rep % (2 * a.parts) == 0 && n_seg * p->h_kv * a.parts < 4 * n_threads) a.parts *= 2;
         const int units = n_seg * p->h_kv * a.parts;
         if (p->pool_run && n_threads > 1) p->pool_run(decode_attend_units, &a, units, n_threads);
         else decode_attend_units(&a, 0, units);
