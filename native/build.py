@@ -22,6 +22,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "pool.c", "dispatch.c",
            "bandwidth.c"]
+HEADERS = ["ternary.h", "internal.h", "avx512_common.h"]  # a change to one rebuilds the library too
 FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-strict-aliasing", "-pthread", "-Wall"]
 
 CDEF = """
@@ -75,6 +76,7 @@ def make_builder(
         module,
         '#include "ternary.h"',
         sources=[str(HERE / s) if absolute else f"native/{s}" for s in SOURCES],
+        depends=[str(HERE / h) if absolute else f"native/{h}" for h in HEADERS],
         include_dirs=[str(HERE)],
         extra_compile_args=flags,
         extra_link_args=["-pthread"] + [f for f in (extra_flags or []) if f.startswith("-fsanitize")],
