@@ -716,13 +716,12 @@ int attention_f32(const float *q, const float *k, const float *v, int32_t T, int
     return rc ? -2 : 0;
 }
 
-/* RoPE (rotate-half pairing, per-position tables cos/sin (ctx, D/2)) of one slot's fresh q/k rows, k and v
- * written into the slot's cache at positions start.., then attention_f32: one call per layer and slot instead
- * of a dozen numpy passes. qkv: (T, (H + 2 H_kv) * D) as the fused q/k/v product returns it; qbuf: T*H*D floats.
- * Same float32 operations as layers.apply_rope (x1 c - x2 s, x2 c + x1 s; compiled without FMA contraction). */
-int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
-                    const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
-                    float *out, int n_threads) {
+/* RoPE (rotate-half pairing, per-position tables cos/sin (ctx, D/2)) of one slot's fresh q/k rows into qbuf and the
+ * slot's K cache, and v into its V cache, at positions start.. . qkv: (T, (H + 2 H_kv) * D) as the fused q/k/v
+ * product returns it; qbuf: T*H*D floats. Same float32 operations as layers.apply_rope (x1 c - x2 s, x2 c + x1 s;
+ * compiled without FMA contraction). The layer stack's decode steps call it too, one segment at a time. */
+void rope_cache_write_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
+                          const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf) {
     const int32_t half = D / 2, width = (H + 2 * H_kv) * D;
     for (int32_t t = 0; t < T; t++) {
         const int32_t pos = start + t;
@@ -740,5 +739,12 @@ int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_
         for (int32_t g = 0; g < H_kv; g++)
             memcpy(vc + (size_t)g * head_stride + (size_t)pos * D, row + (size_t)(H + H_kv + g) * D, sizeof(float) * D);
     }
+}
+
+/* rope_cache_write_f32, then attention_f32: one call per layer and slot instead of a dozen numpy passes. */
+int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
+                    const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
+                    float *out, int n_threads) {
+    rope_cache_write_f32(qkv, T, H, H_kv, D, cos_t, sin_t, kc, vc, head_stride, start, qbuf);
     return attention_f32(qbuf, kc, vc, T, H, H_kv, D, head_stride, start, out, n_threads);
 }

@@ -26,6 +26,8 @@
 /* ops.c */
 void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float eps, float *y_out, int8_t *q,
                    float *scale);
+void rope_cache_write_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
+                          const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf);
 int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
                     const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
                     float *out, int n_threads);
@@ -189,8 +191,8 @@ static int reserve(stack_plan *p, int32_t n) {
 }
 
 /* ---- decode attention over the kernels' pool ----
- * The step's rotations and cache writes run first on the calling thread (a few microseconds: the same float32
- * operations as rope_attend_f32); then each unit runs attention_f32 for one segment's consecutive query heads of
+ * The step's rotations and cache writes run first on the calling thread (a few microseconds: ops.c's
+ * rope_cache_write_f32, which rope_attend_f32 runs too); then each unit runs attention_f32 for one segment's consecutive query heads of
  * one kv head. attention_f32 computes every head alone, so the result is the bits one rope_attend_f32 call per
  * segment gives, however the heads are cut. A kv head's query heads are cut in halves (quarters, ...) until there
  * are 4 units per thread: with GQA a step has few kv heads (5 for the 2B shape), and 5 units on 2 threads leave
@@ -204,29 +206,14 @@ typedef struct {
     int rc;
 } decode_attend;
 
-static void rope_row(const float *x, const float *c, const float *s, int32_t half, float *dst) {
-    for (int32_t i = 0; i < half; i++) {
-        const float x1 = x[i], x2 = x[i + half];
-        const float a = x1 * c[i], b = x2 * s[i], e = x2 * c[i], f = x1 * s[i];
-        dst[i] = a - b;
-        dst[i + half] = e + f;
-    }
-}
-
 static void decode_rotate(const decode_attend *a, int32_t n_seg) {
     const stack_plan *p = a->p;
-    const int32_t H = p->h, H_kv = p->h_kv, D = p->hd, half = D / 2, hq = H * D, width = (H + 2 * H_kv) * D;
+    const int32_t hq = p->h * p->hd, width = (p->h + 2 * p->h_kv) * p->hd;
     for (int32_t s = 0; s < n_seg; s++) {
         const int32_t *sg = a->seg + 4 * s, slot = sg[0], pos = sg[1], row = sg[3];
-        const float *x = p->qkv + (size_t)row * width;
-        const float *c = p->cos_t + (size_t)pos * half, *sn = p->sin_t + (size_t)pos * half;
-        for (int32_t h = 0; h < H; h++) rope_row(x + (size_t)h * D, c, sn, half, p->qbuf + (size_t)row * hq + (size_t)h * D);
-        for (int32_t g = 0; g < H_kv; g++) {
-            float *kc = a->kc + slot * a->slot_stride + g * a->head_stride;
-            float *vc = a->vc + slot * a->slot_stride + g * a->head_stride;
-            rope_row(x + (size_t)(H + g) * D, c, sn, half, kc + (size_t)pos * D);
-            memcpy(vc + (size_t)pos * D, x + (size_t)(H + H_kv + g) * D, sizeof(float) * D);
-        }
+        rope_cache_write_f32(p->qkv + (size_t)row * width, 1, p->h, p->h_kv, p->hd, p->cos_t, p->sin_t,
+                             a->kc + slot * a->slot_stride, a->vc + slot * a->slot_stride, a->head_stride, pos,
+                             p->qbuf + (size_t)row * hq);
     }
 }
 
