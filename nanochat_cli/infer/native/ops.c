@@ -615,7 +615,7 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
     const __mmask16 tail = D % 16 ? (__mmask16)((1u << (D % 16)) - 1) : (__mmask16)0xFFFF;
     const float *kh = a->k + (size_t)(h / rep) * a->head_stride, *vh = a->v + (size_t)(h / rep) * a->head_stride;
     const float *qr = a->q + ((size_t)t * a->H + h) * D;
-    const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)D));
+    const float scale = 1.0f / sqrtf((float)D);
     for (int32_t j = 0; j < n; j++) {
         const float *kr = kh + (size_t)j * D;
         __m512 acc[ATTN_HB];
@@ -626,7 +626,7 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
             for (int r = 0; r < HB; r++)
                 acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, qr + (size_t)r * D + 16 * c), kv, acc[r]);
         }
-        for (int r = 0; r < HB; r++) p[(size_t)r * S16 + j] = _mm512_reduce_add_ps(acc[r]);
+        for (int r = 0; r < HB; r++) p[(size_t)r * S16 + j] = _mm512_reduce_add_ps(acc[r]) * scale;
     }
     float inv[ATTN_HB];
     for (int r = 0; r < HB; r++) {
@@ -634,9 +634,7 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
         __m512 mx = _mm512_set1_ps(-INFINITY);
         for (int32_t j = 0; j < n; j += 16) {
             const __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
-            const __m512 s = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, pr + j), scale);
-            _mm512_mask_storeu_ps(pr + j, m, s);
-            mx = _mm512_mask_max_ps(mx, m, mx, s);
+            mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, pr + j));
         }
         const __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
         __m512 sum = _mm512_setzero_ps();
