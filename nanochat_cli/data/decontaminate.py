@@ -4,6 +4,10 @@ A MultiPL-E prompt is `///` doc lines + `fn name(...) -> T {`. A file is contami
 comment markers (`//`, `///`, `//!`, `/* */`, the `*` leading the lines of a block comment) are removed,
 whitespace next to punctuation is dropped and the rest collapsed, it contains both the signature and the
 doc text of some prompt. Files are first narrowed by the `fn` names they define, so the check is cheap.
+
+Snippets (the verified corpus: short whole programs that carry no doc comments) are held to a stricter
+test, `SnippetDecontaminator`: an evaluation signature alone, or an evaluation body (a problem's test
+`fn main`, a reference solution, any long line of either) after comments and spacing are normalized away.
 """
 
 from __future__ import annotations
@@ -104,3 +108,68 @@ class Decontaminator:
             return False
         norm = _normalize(text)
         return any(s.signature in norm and s.doc in norm for n in names for s in self.by_name[n])
+
+
+# ---- snippets: signature alone, or a normalized body ----
+
+_LINE_COMMENT = re.compile(r"//[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+MIN_BODY = 40  # normalized characters: shorter bodies (`a + b`) are common code, not a copied problem
+MIN_BODY_LINE = 40  # a single normalized line this long (an `assert_eq!(candidate(...), ...)`) counts alone
+
+
+def body_lines(text: str) -> list[str]:
+    """Code lines with comments removed, whitespace at punctuation dropped and the rest collapsed; blanks gone."""
+    text = _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))
+    lines = (_SPACE.sub(" ", _SPACE_AT_PUNCT.sub(r"\1", ln)).strip() for ln in text.splitlines())
+    return [ln for ln in lines if ln]
+
+
+def evaluation_bodies() -> list[str]:
+    """Test programs and reference solutions of every evaluation problem (tests start with the `}` closing
+    the prompt's function: dropped). Empty when the evaluate package cannot load its sets."""
+    try:
+        from nanochat_cli.evaluate import problems as P
+
+        found = [p for name in P.BUILTIN_SETS for p in P.load_problem_set(name)]
+        for filename in P.MULTIPLE_FILES.values():
+            if (P.multiple_dir() / filename).is_file():
+                found += P.load_problem_file(P.multiple_dir() / filename)
+    except (ImportError, OSError, NanochatError):
+        return []
+    bodies = [p.tests.lstrip().removeprefix("}") for p in found]
+    return bodies + [p.reference for p in found if p.reference]
+
+
+class SnippetDecontaminator:
+    """`is_contaminated(program)`: the program holds an evaluation signature (doc text or not) or body."""
+
+    def __init__(self, prompts: list[str], bodies: list[str]):
+        self.signatures = Decontaminator(prompts)
+        self.lines: set[str] = set()
+        self.bodies: dict[str, list[str]] = {}  # keyed by the body's longest line, to narrow the search
+        for b in bodies:
+            lines = body_lines(b)
+            if sum(map(len, lines)) < MIN_BODY:
+                continue
+            self.lines |= {ln for ln in lines if len(ln) >= MIN_BODY_LINE}
+            self.bodies.setdefault(max(lines, key=len), []).append("\n".join(lines))
+        self.count = self.signatures.count + sum(len(v) for v in self.bodies.values())
+
+    def matches_signature(self, text: str) -> bool:
+        names = set(_FN_NAME.findall(text)) & self.signatures.by_name.keys()
+        if not names:
+            return False
+        norm = _normalize(text)
+        return any(s.signature in norm for n in names for s in self.signatures.by_name[n])
+
+    def matches_body(self, text: str) -> bool:
+        lines = body_lines(text)
+        present = set(lines)
+        if present & self.lines:
+            return True
+        joined = "\n".join(lines)
+        return any(b in joined for key in present & self.bodies.keys() for b in self.bodies[key])
+
+    def is_contaminated(self, text: str) -> bool:
+        return self.matches_signature(text) or self.matches_body(text)

@@ -23,13 +23,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nanochat_cli.data import dedup, filters, shards, sources
-from nanochat_cli.data.decontaminate import MATCHER_VERSION, Decontaminator, evaluation_prompts
+from nanochat_cli.data.decontaminate import (
+    MATCHER_VERSION,
+    Decontaminator,
+    SnippetDecontaminator,
+    evaluation_bodies,
+    evaluation_prompts,
+)
+from nanochat_cli.data.fim import apply_fim
+from nanochat_cli.data.snippet_corpus import build_snippet_corpus
 from nanochat_cli.data.tokenizer import EOT, load_tokenizer, save_tokenizer, train_tokenizer
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.sources import file_sha256
-from nanochat_cli.recipes import Recipe, data_key
+from nanochat_cli.recipes import Recipe
 
 MANIFEST = "manifest.json"
+# data keys added with the verified corpus; left out of a file-only corpus's key (see corpus_key)
+VERIFIED_CORPUS_KEYS = ("verify", "verify_timeout", "synthetic_programs", "max_snippets", "tokenizer_from", "fim_rate")
+VERIFY_LOG = "verify.jsonl"  # one line per verified snippet: source, group, origin, kind, status, first error
 
 
 @dataclass
@@ -53,8 +64,60 @@ class PreparedData:
         return float(self.manifest["bytes_per_token"][split])
 
 
+def resolve_tokenizer(data, prepare_missing: bool = False) -> Path | None:
+    """The tokenizer.json that data.tokenizer_from names (None when it is "": a new BPE is trained).
+
+    A recipe .toml stands for its prepared tokenizer: prepared first when prepare_missing, else None while
+    it is not built. A path that holds no tokenizer is one NanochatError naming the accepted forms."""
+    spec = data.tokenizer_from
+    if not spec:
+        return None
+    p = Path(spec).expanduser()
+    if p.suffix == ".toml":
+        from nanochat_cli.recipes import load_recipe
+
+        if not p.is_file():
+            raise NanochatError(f"data.tokenizer_from: recipe {spec} not found; give a recipe .toml, a tokenizer.json "
+                                "or a directory holding one (checkpoint, prepared data)")
+        other = load_recipe(p)
+        if Path(other.data.tokenizer_from or "").expanduser().resolve() == p.resolve():
+            raise NanochatError(f"data.tokenizer_from: recipe {spec} takes its tokenizer from itself; set it to \"\" there")
+        prepared = load_prepared(other, check_eval=False)
+        if prepared is None and prepare_missing:
+            prepared = prepare_data(other)
+        return prepared.tokenizer_path if prepared else None
+    if p.is_dir():
+        p = p / "tokenizer.json"
+    if not p.is_file():
+        raise NanochatError(f"data.tokenizer_from: {spec} holds no tokenizer.json; give a tokenizer.json, a directory "
+                            "holding one (checkpoint, prepared data) or a recipe .toml")
+    return p
+
+
+def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
+    """The prepared directory's name: a hash of the data section (cache_dir and verify_jobs aside), with the
+    reused tokenizer's sha256. A file-only corpus that uses none of the verified-corpus keys hashes as it did
+    before they existed (recipes.data_key), so adding them renamed no existing corpus."""
+    d = asdict(data)
+    d.pop("cache_dir")
+    d.pop("verify_jobs")  # how many rustc run at once changes nothing in the corpus
+    if any(s in sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
+        d["tokenizer_sha256"] = tokenizer_sha256
+    else:
+        for k in VERIFIED_CORPUS_KEYS:
+            d.pop(k, None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def data_dir(recipe: Recipe) -> Path:
-    return Path(recipe.data.cache_dir).expanduser() / "data" / data_key(recipe.data)
+    """CACHE/data/<key>; with data.tokenizer_from the key holds that tokenizer's hash (a stand-in when it is
+    not built yet, which no prepared directory has)."""
+    data = recipe.data
+    sha = None
+    if data.tokenizer_from:
+        tok = resolve_tokenizer(data)
+        sha = file_sha256(tok) if tok else "missing"
+    return Path(data.cache_dir).expanduser() / "data" / corpus_key(data, sha)
 
 
 def load_prepared(recipe: Recipe, check_eval: bool = True) -> PreparedData | None:
@@ -69,9 +132,8 @@ def load_prepared(recipe: Recipe, check_eval: bool = True) -> PreparedData | Non
         # the cache key is the data section only: a corpus cleaned against another evaluation set (e.g. built
         # before the MultiPL-E files were present) must be rebuilt, not reused
         stored = manifest.get("decontamination", {})
-        prompts = evaluation_prompts()
-        if stored.get("eval_sha256", _prompts_sha256(prompts)) != _prompts_sha256(prompts) or \
-                stored.get("eval_prompts") != Decontaminator(prompts).count:
+        sha, count = _eval_fingerprint(recipe.data, evaluation_prompts())
+        if stored.get("eval_sha256", sha) != sha or stored.get("eval_prompts") != count:
             return None
     return PreparedData(d, manifest)
 
@@ -80,6 +142,14 @@ def _prompts_sha256(prompts: list[str]) -> str:
     # the matcher's version is part of the key: a corpus cleaned by an older, laxer matcher is rebuilt
     return hashlib.sha256(json.dumps([MATCHER_VERSION, sorted(prompts)]).encode()).hexdigest()
 
+
+def _eval_fingerprint(data, prompts: list[str]) -> tuple[str, int]:
+    """(sha256, count) of what the corpus is cleaned against: the prompts, and for snippet sources the bodies."""
+    if not any(s in sources.SNIPPET_SOURCES for s in data.sources):
+        return _prompts_sha256(prompts), Decontaminator(prompts).count
+    bodies = evaluation_bodies()
+    sha = hashlib.sha256(json.dumps([MATCHER_VERSION, "snippets", sorted(prompts), sorted(bodies)]).encode()).hexdigest()
+    return sha, SnippetDecontaminator(prompts, bodies).count
 
 
 @contextmanager
@@ -112,20 +182,131 @@ def _counter(update, total: int):
     return step
 
 
+@dataclass
+class _FileCorpus:
+    """The file half of a corpus: whole .rs files split by crate."""
+
+    train: list[str]
+    val: list[str]
+    manifest: dict
+    sides: dict[str, str]  # crate -> "train" | "val"
+
+
+def _file_corpus(data, cache: Path, bar, prompts: list[str] | None) -> _FileCorpus:
+    # 1. find crates
+    fetch_bar = bar("fetch crates")
+    crates = sources.collect_crates(data, cache, fetch_bar)
+    fetch_bar(len(crates), len(crates))
+    if not crates:
+        raise NanochatError(sources.no_sources_message([s for s in data.sources if s not in sources.SNIPPET_SOURCES]))
+
+    # 2. read + filter
+    files = [(c, p) for c in crates for p in sources.rust_files(c)]
+    if not files:
+        raise NanochatError(sources.no_sources_message(list(data.sources)) + " (the sources hold no .rs files)")
+    rejected: Counter = Counter()
+    docs: list[tuple[sources.CrateDir, Path, str]] = []
+    read_bar = bar("read + filter")
+    for i, (crate, path) in enumerate(files):
+        raw = path.read_bytes()
+        reason = filters.reject_reason(raw, data)
+        if reason:
+            rejected[reason] += 1
+        else:
+            docs.append((crate, path, raw.decode("utf-8")))
+        if i % 200 == 0 or i == len(files) - 1:
+            read_bar(i + 1, len(files))
+    if data.max_files and len(docs) > data.max_files:
+        random.Random(data.seed).shuffle(docs)
+        docs = sorted(docs[: data.max_files], key=lambda d: (d[0].source, d[0].name, str(d[1])))
+        rejected["over_max_files"] += len(files) - sum(rejected.values()) - len(docs)
+
+    # 3. exact and near duplicates
+    seen: set[str] = set()
+    unique = []
+    for d in docs:
+        k = dedup.exact_key(filters.normalize_for_hash(d[2]))
+        if k not in seen:
+            seen.add(k)
+            unique.append(d)
+    n_exact = len(docs) - len(unique)
+    dedup_bar = bar("near-duplicates")
+    near = dedup.near_duplicates([d[2] for d in unique], data.near_dup_threshold)
+    dedup_bar(len(unique), len(unique))
+    docs = [d for i, d in enumerate(unique) if i not in near]
+
+    # 4. decontamination
+    dropped: list[str] = []
+    if prompts is not None:
+        deco = Decontaminator(prompts)
+        kept = []
+        for d in docs:
+            if deco.is_contaminated(d[2]):
+                dropped.append(str(d[1]))
+            else:
+                kept.append(d)
+        docs = kept
+
+    # 5. split by crate
+    names = sorted({d[0].name for d in docs})
+    if len(names) < 2:
+        raise NanochatError(
+            f"only {len(names)} crate(s) left after filtering; a train/val split by crate needs at least 2 — "
+            "add sources or raise data.max_crates"
+        )
+    order = sorted(names, key=lambda n: hashlib.sha256(f"{data.seed}:{n}".encode()).hexdigest())
+    n_val = min(len(names) - 1, max(1, round(data.val_fraction * len(names))))
+    val_names = set(order[:n_val])
+    train = [d[2] for d in docs if d[0].name not in val_names]
+    val = [d[2] for d in docs if d[0].name in val_names]
+    manifest = {
+        "sources": sorted({c.source for c in crates}),
+        "crates": {"train": sorted(set(names) - val_names), "val": sorted(val_names)},
+        "crate_dirs": sorted({str(c.path) for c in crates}),
+        "files": {"found": len(files), "kept": len(docs), "train": len(train), "val": len(val)},
+        "rejected": dict(sorted(rejected.items())),
+        "duplicates": {"exact": n_exact, "near": len(near)},
+        "dropped_files": dropped,
+    }
+    return _FileCorpus(train, val, manifest, {n: "val" if n in val_names else "train" for n in names})
+
+
+def _check_section(data) -> None:
+    """The data keys a type check cannot judge (kept here, beside the code that reads them)."""
+    if not 0.0 <= data.fim_rate <= 1.0:
+        raise NanochatError(f"recipe key 'data.fim_rate' must be in [0, 1], got {data.fim_rate}")
+    for key in ("verify_jobs", "synthetic_programs", "max_snippets"):
+        if getattr(data, key) < 0:
+            raise NanochatError(f"recipe key 'data.{key}' must be >= 0, got {getattr(data, key)}")
+    if not data.verify_timeout > 0:
+        raise NanochatError(f"recipe key 'data.verify_timeout' must be > 0 seconds, got {data.verify_timeout}")
+
+
 def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False) -> PreparedData:
     """Build (or reuse) the recipe's corpus, tokenizer and shards; returns the prepared directory."""
+    data = recipe.data
+    _check_section(data)
+    tok_file = resolve_tokenizer(data, prepare_missing=True)
     existing = None if force else load_prepared(recipe)
     if existing is not None:
         return existing
-    data = recipe.data
     cache = Path(data.cache_dir).expanduser()
     out = data_dir(recipe)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise NanochatError(f"cannot create the data cache {out.parent}: {e.strerror}; set data.cache_dir to a writable place") from None
+    tok = None
+    if tok_file is not None:
+        tok = load_tokenizer(tok_file)
+        if tok.get_vocab_size() != data.vocab_size:
+            raise NanochatError(f"data.tokenizer_from {data.tokenizer_from} has {tok.get_vocab_size()} tokens but "
+                                f"data.vocab_size is {data.vocab_size}; set data.vocab_size = {tok.get_vocab_size()}")
+    file_sources = [s for s in data.sources if s not in sources.SNIPPET_SOURCES]
+    snippet_sources = [s for s in data.sources if s in sources.SNIPPET_SOURCES]
     console = Console(stderr=True)
     t0 = time.time()
+    seconds: dict[str, float] = {}
     with _progress(console, show_progress) as prog:
 
         def bar(name: str):
@@ -137,114 +318,86 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
 
             return update
 
-        # 1. find crates
-        fetch_bar = bar("fetch crates")
-        crates = sources.collect_crates(data, cache, fetch_bar)
-        fetch_bar(len(crates), len(crates))
-        if not crates:
-            raise NanochatError(sources.no_sources_message(list(data.sources)))
+        prompts = evaluation_prompts() if data.decontaminate else None
+        eval_sha256, n_prompts = _eval_fingerprint(data, prompts) if prompts is not None else (None, 0)
+        files = None
+        if file_sources:
+            t1 = time.time()
+            files = _file_corpus(data, cache, bar, prompts)
+            seconds["files"] = round(time.time() - t1, 1)
+        snippets = None
+        if snippet_sources:
+            t1 = time.time()
+            candidates = sources.collect_snippets(data, cache, bar("collect snippets"))
+            seconds["collect_snippets"] = round(time.time() - t1, 1)
+            deco = SnippetDecontaminator(prompts, evaluation_bodies()) if prompts is not None else None
+            snippets = build_snippet_corpus(data, candidates, deco, cache / "verify", files.sides if files else None, bar)
+            seconds.update(snippets.seconds)
 
-        # 2. read + filter
-        files = [(c, p) for c in crates for p in sources.rust_files(c)]
-        if not files:
-            raise NanochatError(sources.no_sources_message(list(data.sources)) + " (the sources hold no .rs files)")
-        rejected: Counter = Counter()
-        docs: list[tuple[sources.CrateDir, Path, str]] = []
-        read_bar = bar("read + filter")
-        for i, (crate, path) in enumerate(files):
-            raw = path.read_bytes()
-            reason = filters.reject_reason(raw, data)
-            if reason:
-                rejected[reason] += 1
-            else:
-                docs.append((crate, path, raw.decode("utf-8")))
-            if i % 200 == 0 or i == len(files) - 1:
-                read_bar(i + 1, len(files))
-        if data.max_files and len(docs) > data.max_files:
-            random.Random(data.seed).shuffle(docs)
-            docs = sorted(docs[: data.max_files], key=lambda d: (d[0].source, d[0].name, str(d[1])))
-            rejected["over_max_files"] += len(files) - sum(rejected.values()) - len(docs)
+        # documents in a fixed order (files, then snippets by source), each labelled with its source for the counts
+        split_docs: dict[str, list[str]] = {"train": [], "val": []}
+        labels: dict[str, list[str]] = {"train": [], "val": []}
+        for split in ("train", "val"):
+            if files:
+                split_docs[split] += getattr(files, split)
+                labels[split] += ["files"] * len(getattr(files, split))
+            if snippets:
+                split_docs[split] += [s.text for s in getattr(snippets, split)]
+                labels[split] += [s.source for s in getattr(snippets, split)]
 
-        # 3. exact and near duplicates
-        seen: set[str] = set()
-        unique = []
-        for d in docs:
-            k = dedup.exact_key(filters.normalize_for_hash(d[2]))
-            if k not in seen:
-                seen.add(k)
-                unique.append(d)
-        n_exact = len(docs) - len(unique)
-        dedup_bar = bar("near-duplicates")
-        near = dedup.near_duplicates([d[2] for d in unique], data.near_dup_threshold)
-        dedup_bar(len(unique), len(unique))
-        docs = [d for i, d in enumerate(unique) if i not in near]
-
-        # 4. decontamination
-        dropped: list[str] = []
-        n_prompts, eval_sha256 = 0, None
-        if data.decontaminate:
-            prompts = evaluation_prompts()
-            eval_sha256 = _prompts_sha256(prompts)
-            deco = Decontaminator(prompts)
-            n_prompts = deco.count
-            kept = []
-            for d in docs:
-                if deco.is_contaminated(d[2]):
-                    dropped.append(str(d[1]))
-                else:
-                    kept.append(d)
-            docs = kept
-
-        # 5. split by crate
-        names = sorted({d[0].name for d in docs})
-        if len(names) < 2:
-            raise NanochatError(
-                f"only {len(names)} crate(s) left after filtering; a train/val split by crate needs at least 2 — "
-                "add sources or raise data.max_crates"
-            )
-        order = sorted(names, key=lambda n: hashlib.sha256(f"{data.seed}:{n}".encode()).hexdigest())
-        n_val = min(len(names) - 1, max(1, round(data.val_fraction * len(names))))
-        val_names = set(order[:n_val])
-        split_docs = {
-            "train": [d[2] for d in docs if d[0].name not in val_names],
-            "val": [d[2] for d in docs if d[0].name in val_names],
-        }
-
-        # 6. tokenizer + shards, built in a temp dir renamed into place at the end
+        # tokenizer + shards, built in a temp dir renamed into place at the end
         tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        tok_bar = bar("train tokenizer")
-        tok = train_tokenizer(split_docs["train"], data.vocab_size)
-        tok_bar(1, 1)
-        save_tokenizer(tok, tmp / "tokenizer.json")
-        dtype = shards.token_dtype(data.vocab_size)
-        tokens, nbytes = {}, {}
-        for split, texts in split_docs.items():
-            tokens[split] = shards.write_shard(
-                tmp / f"{split}.bin", tok, texts, dtype, tok.token_to_id(EOT), _counter(bar(f"encode {split}"), len(texts)),
-            )
-            nbytes[split] = sum(len(t.encode("utf-8")) for t in texts)
+        try:
+            t1 = time.time()
+            if tok is None:
+                tok_bar = bar("train tokenizer")
+                tok = train_tokenizer(split_docs["train"], data.vocab_size)
+                tok_bar(1, 1)
+            save_tokenizer(tok, tmp / "tokenizer.json")
+            seconds["tokenizer"] = round(time.time() - t1, 1)
+            t1 = time.time()
+            dtype = shards.token_dtype(data.vocab_size)
+            tokens, nbytes, per_doc = {}, {}, {}
+            for split, texts in split_docs.items():
+                # val stays plain: its bits per byte must mean the same with and without FIM
+                docs = apply_fim(texts, data.fim_rate, data.seed) if split == "train" else texts
+                per_doc[split] = []
+                tokens[split] = shards.write_shard(
+                    tmp / f"{split}.bin", tok, docs, dtype, tok.token_to_id(EOT),
+                    _counter(bar(f"encode {split}"), len(texts)), per_doc[split],
+                )
+                nbytes[split] = sum(len(t.encode("utf-8")) for t in texts)
+            seconds["encode"] = round(time.time() - t1, 1)
+            if snippets:
+                with open(tmp / VERIFY_LOG, "w") as f:
+                    f.writelines(json.dumps(r) + "\n" for r in snippets.records)
+                for src, st in snippets.stats.items():
+                    for split in ("train", "val"):
+                        mine = [i for i, lab in enumerate(labels[split]) if lab == src]
+                        st.setdefault("bytes", {})[split] = sum(len(split_docs[split][i].encode("utf-8")) for i in mine)
+                        st.setdefault("tokens", {})[split] = sum(per_doc[split][i] for i in mine)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
+    fm = files.manifest if files else {"sources": [], "crates": {"train": [], "val": []}, "crate_dirs": [],
+                                       "files": {"found": 0, "kept": 0, "train": 0, "val": 0}, "rejected": {},
+                                       "duplicates": {"exact": 0, "near": 0}, "dropped_files": []}
+    dropped = fm.pop("dropped_files")
+    seconds["total"] = round(time.time() - t0, 1)
     manifest = {
         "format": 1,
-        "data_key": data_key(data),
+        "data_key": corpus_key(data, file_sha256(tok_file) if tok_file else None),
         "data": asdict(data),
-        "sources": sorted({c.source for c in crates}),
-        "crates": {
-            "train": sorted(set(names) - val_names),
-            "val": sorted(val_names),
-        },
-        "crate_dirs": sorted({str(c.path) for c in crates}),
-        "files": {
-            "found": len(files),
-            "kept": len(docs),
-            "train": len(split_docs["train"]),
-            "val": len(split_docs["val"]),
-        },
-        "rejected": dict(sorted(rejected.items())),
-        "duplicates": {"exact": n_exact, "near": len(near)},
+        **fm,
+        "sources": fm["sources"] + snippet_sources,
+        "snippets": snippets.stats if snippets else {},
+        "documents": {s: len(split_docs[s]) for s in split_docs},
         "decontamination": {"eval_prompts": n_prompts, "eval_sha256": eval_sha256, "dropped": len(dropped), "dropped_files": dropped},
+        "tokenizer": {"from": data.tokenizer_from, "sha256": file_sha256(tok_file) if tok_file else None},
+        "fim_rate": data.fim_rate,
         "bytes": nbytes,
         "tokens": tokens,
         # bits per byte = loss_nats / ln 2 / bytes_per_token; <|endoftext|> tokens count, their bytes do not
@@ -252,7 +405,8 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
         "vocab_size": tok.get_vocab_size(),
         "token_dtype": dtype,
         "hashes": {f: file_sha256(tmp / f) for f in ("tokenizer.json", "train.bin", "val.bin")},
-        "seconds": round(time.time() - t0, 1),
+        "timings": seconds,
+        "seconds": seconds["total"],
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
     if out.exists():  # a forced rebuild replaces the old one
@@ -275,4 +429,7 @@ def summary(p: PreparedData) -> dict:
         "tokens": m["tokens"],
         "bytes_per_token": {k: round(v, 3) for k, v in m["bytes_per_token"].items()},
         "vocab_size": m["vocab_size"],
+        **({"snippets": {src: {k: st.get(k) for k in ("candidates", "checked", "compiled", "yield", "tokens")}
+                         for src, st in m["snippets"].items()}} if m.get("snippets") else {}),
+        **({"timings": m["timings"]} if "timings" in m else {}),
     }

@@ -2,6 +2,8 @@
 
 `collect_crates(data_section, cache)` returns `CrateDir`s; `rust_files(crate)` lists a crate's .rs files
 (vendored and build-output directories skipped). The crate is the unit of the train/val split.
+`collect_snippets(data_section, cache)` returns the candidate programs of the snippet sources
+(SNIPPET_SOURCES), split later by each Snippet's group.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nanochat_cli.data import debian
+from nanochat_cli.data.snippet import Snippet
 from nanochat_cli.errors import NanochatError
 
 _VERSION_SUFFIX = re.compile(r"-\d+(\.\d+)*([-+.][0-9A-Za-z.+-]*)?$")
+# sources of whole programs (Snippets) rather than files: see collect_snippets
+SNIPPET_SOURCES = ("rust-doc", "debian-snippets", "synthetic")
 SKIP_DIRS = {"target", "vendor", "vendored", "third_party", "third-party", ".git", "node_modules"}
 
 
@@ -74,6 +79,8 @@ def collect_crates(data, cache: Path, progress=None) -> list[CrateDir]:
     """All crates of all sources in the recipe's data section. None at all -> NanochatError with how-tos."""
     crates: list[CrateDir] = []
     for source in data.sources:
+        if source in SNIPPET_SOURCES:
+            continue
         if source == "debian":
             pkgs = debian.choose_packages(data.max_crates, data.max_package_kb, data.seed, data.debian_packages)
             dirs = debian.fetch_crates(pkgs, cache, progress)
@@ -86,7 +93,8 @@ def collect_crates(data, cache: Path, progress=None) -> list[CrateDir]:
             root = Path(source).expanduser()
             if not root.is_dir():
                 raise NanochatError(
-                    f"data source {source!r} is not a directory nor one of debian, cargo, rust-src; "
+                    f"data source {source!r} is not a directory nor one of debian, cargo, rust-src, "
+                    f"{', '.join(SNIPPET_SOURCES)}; "
                     "fix data.sources in the recipe"
                 )
             crates += _directory_crates(root)
@@ -102,3 +110,34 @@ def rust_files(crate: CrateDir) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".rs")]
     return out
+
+
+def _debian_snippets(data, cache: Path, progress=None) -> list[Snippet]:
+    from nanochat_cli.data.crate_snippets import crate_snippets
+
+    pkgs = debian.choose_packages(data.max_crates, data.max_package_kb, data.seed, data.debian_packages)
+    dirs = debian.fetch_crates(pkgs, cache, progress)
+    out: list[Snippet] = []
+    for i, d in enumerate(dirs):
+        out += crate_snippets(d, crate_name(d.name))
+        if progress:
+            progress(i + 1, len(dirs))
+    return out
+
+
+def collect_snippets(data, cache: Path, progress=None) -> dict[str, list[Snippet]]:
+    """Candidate programs of each snippet source listed in data.sources (in that order); unverified."""
+    found: dict[str, list[Snippet]] = {}
+    for source in data.sources:
+        if source == "rust-doc":
+            from nanochat_cli.data.rustdoc import fetch_rust_doc, rust_doc_snippets
+
+            found[source] = rust_doc_snippets(fetch_rust_doc(cache), progress)[0]
+        elif source == "debian-snippets":
+            found[source] = _debian_snippets(data, cache, progress)
+        elif source == "synthetic":
+            from nanochat_cli.data.synthetic_rust import synthetic_programs
+
+            found[source] = synthetic_programs(data.synthetic_programs, data.seed)
+    # the recipe's source name labels them from here on (the manifest counts and the split use it)
+    return {src: [replace(s, source=src) for s in snips] for src, snips in found.items()}
