@@ -4,7 +4,7 @@ Run `nanochat eval --help`. Public names:
 - problems: `Problem`, `load_problem_set`, `cut_at_stop_tokens`, `assemble_program`,
   `eval_prompts_for_decontamination`
 - sandbox: `RustSandbox`, `SandboxLimits`, `SandboxResult`
-- metrics: `pass_at_k`, `rust_ast_metrics`
+- metrics: `pass_at_k`, `rust_ast_metrics`, `is_trivial` (the prompt's item holds no code)
 - generation sources: `ServerSource`, `CompletionsFileSource`, `GenerationParams`, and
   `engine_source.EngineSource` (a GGUF / checkpoint on the native engine; imported on demand)
 - runs and reports: `EvalConfig`, `run_eval`, `write_results`, `load_results`, `compare_results`
@@ -23,6 +23,7 @@ from nanochat_cli.evaluate.report import compare_results, load_results, write_re
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
 from nanochat_cli.evaluate.sandbox import RustSandbox, SandboxLimits, SandboxResult
 from nanochat_cli.evaluate.sources import CompletionsFileSource, GenerationParams, ServerSource
+from nanochat_cli.evaluate.triviality import is_trivial
 
 __all__ = [
     "AstMetrics",
@@ -38,6 +39,7 @@ __all__ = [
     "compare_results",
     "cut_at_stop_tokens",
     "eval_prompts_for_decontamination",
+    "is_trivial",
     "load_problem_set",
     "load_results",
     "pass_at_k",

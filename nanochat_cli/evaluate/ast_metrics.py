@@ -41,7 +41,8 @@ class AstMetrics:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Parser:
+def rust_parser() -> Parser:
+    """The tree-sitter parser for Rust, built once per process."""
     import tree_sitter_rust
 
     return Parser(Language(tree_sitter_rust.language()))
@@ -59,7 +60,7 @@ def _method_name(call: Node) -> str | None:
 def rust_ast_metrics(source: str) -> AstMetrics:
     """Parse `source` as a Rust file and compute its AstMetrics."""
     data = source.encode("utf-8", "replace")
-    tree = _parser().parse(data)
+    tree = rust_parser().parse(data)
     m = AstMetrics(lines=sum(1 for ln in source.splitlines() if ln.strip()))
     # Iterative walk: (node, nesting depth, whether inside a fn item) — model output can nest deeply.
     stack: list[tuple[Node, int, bool]] = [(tree.root_node, 0, False)]

@@ -19,17 +19,17 @@ from nanochat_cli.evaluate.problems import assemble_program, load_problem_set
 from nanochat_cli.evaluate.sandbox import RustSandbox
 
 
-def workload(name: str, count: int = 100) -> tuple[str, list[tuple[str, str]]]:
+def workload(name: str, count: int = 100) -> tuple[str, list[tuple[str, str, str | None]]]:
     problems = load_problem_set(name)
     mode = "2021" if name == "seed16" else "multipl-e"
     programs = []
     for i in range(count):
         p = problems[i % len(problems)]
-        programs.append((assemble_program(p, p.reference or "") + f"// sample {i}\n", p.kind))
+        programs.append((assemble_program(p, p.reference or "") + f"// sample {i}\n", p.kind, p.edition or None))
     return mode, programs
 
 
-def time_run(mode: str, programs: list[tuple[str, str]], jobs: int) -> tuple[float, dict[str, int]]:
+def time_run(mode: str, programs: list[tuple[str, str, str | None]], jobs: int) -> tuple[float, dict[str, int]]:
     box = RustSandbox(mode=mode, jobs=jobs, cache=None)  # type: ignore[arg-type]
     t0 = time.perf_counter()
     results = box.run_many(programs)

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from nanochat_cli.atomic_write import check_output_path
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.problems import load_problem_set
 from nanochat_cli.evaluate.report import compare_results, load_results, print_comparison, print_summary, write_results
@@ -33,7 +34,7 @@ class ReferenceSource:
         self.problems = problems
         self.by_name = {p.name: p.reference for p in load_problem_set(problems)}
         if any(ref is None for ref in self.by_name.values()):
-            raise NanochatError(f"--reference needs a built-in set with reference solutions (rust-basic, seed16); "
+            raise NanochatError(f"--reference needs a built-in set with reference solutions (rust-basic, seed16, seed16-extra); "
                                 f"{problems!r} has none")
 
     def identity(self) -> dict:
@@ -59,6 +60,8 @@ def eval_command(problems: str, server: str | None, completions: Path | None, re
         raise NanochatError(f"--model {gguf} is not a file; give a .gguf (or use --checkpoint for a directory)")
     if checkpoint is not None and not checkpoint.is_dir():
         raise NanochatError(f"--checkpoint {checkpoint} is not a directory; give a training checkpoint dir")
+    if output is not None:
+        check_output_path(output, "--output")  # now, not after an evaluation that took an hour
     if gguf or checkpoint:
         from nanochat_cli.evaluate.engine_source import EngineSource
 

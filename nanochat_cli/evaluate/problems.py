@@ -1,13 +1,26 @@
 """Rust evaluation problems: the built-in sets and MultiPL-E files, stop-token cut, program assembly.
 
-`load_problem_set("rust-basic")`, `load_problem_set("seed16")` or `load_problem_set(path)` for a
-MultiPL-E-format file (JSON list or JSONL with name, prompt, tests, stop_tokens), such as
+`load_problem_set("rust-basic")`, `load_problem_set("seed16")`, `load_problem_set("seed16-extra")` or
+`load_problem_set(path)` for a MultiPL-E-format file (JSON list or JSONL with name, prompt, tests, stop_tokens), such as
 HumanEval-rs / MBPP-rs from the MultiPL-E repository (`prompts/humaneval-rs-reworded.json`).
 
 A program is assembled exactly as MultiPL-E's evaluator does:
 `prompt + cut_at_stop_tokens(completion) + "\\n" + tests` (MultiPL-E `evaluation/src/main.py`),
 with the problem's `preamble` (declarations a compile-only item needs, e.g. `struct Point` for
 `impl Point {`) in front; MultiPL-E problems have an empty preamble, so their programs are identical.
+
+seed16 is the seed project's 16 one-line prompts, verbatim (no trailing newline), compile-only:
+- a prompt that opens an item (`fn ... {`, `impl Point {`, `trait Parser {`, `macro_rules! m {`) is
+  closed MultiPL-E's way: the completion is cut at the first "\n}" and `tests` ("}\n") closes the item;
+- a prompt that is a whole item (`struct Point { x: f64, y: f64 }`, `enum Color { Red, Green, Blue }`)
+  uses the same stop and `tests`: the model is expected to write the next item (an `impl`, a `fn`), the
+  cut ends it at its first column-0 "}" and `tests` puts that brace back; a completion that never closes
+  an item at column 0 leaves one "}" too many and does not compile;
+- `impl Point {` and `impl ToString for Point {` get `struct Point { x: f64, y: f64 }` as a preamble;
+- `async fn fetch_data` has `edition: "2018"`, the least edition in which `async fn` exists: the sandbox
+  compiles a problem in the later of the mode's edition and the problem's (in multipl-e mode, 2015, the
+  prompt could never compile otherwise).
+Whether a compiling sample is trivial (its prompt's item holds no code) is decided in triviality.py.
 """
 
 from __future__ import annotations
@@ -23,11 +36,13 @@ from typing import Literal
 from nanochat_cli.errors import NanochatError
 
 ProblemKind = Literal["tested", "compile"]
+KNOWN_EDITIONS = ("2015", "2018", "2021", "2024")
 
 # Built-in sets shipped as package data in nanochat_cli/evaluate/problem_sets/.
 BUILTIN_SETS = {
     "rust-basic": "rust_basic.json",  # easy functions with assert_eq! tests (written for nanochat)
-    "seed16": "seed16.json",  # the old project's 16 one-line prompts, scored by compiling
+    "seed16": "seed16.json",  # the seed project's 16 one-line prompts, verbatim, scored by compiling
+    "seed16-extra": "seed16_extra.json",  # 10 compile-only prompts an earlier seed16 used in place of the seed's
 }
 
 # Names that resolve to MultiPL-E files in the benchmark directory (read from there, never copied).
@@ -48,6 +63,7 @@ class Problem:
     kind: ProblemKind = "tested"  # "tested": build + run tests; "compile": type-check as a library
     preamble: str = ""  # declarations placed before the prompt (not shown to the model)
     reference: str | None = None  # a known-good completion (built-in sets only)
+    edition: str = ""  # least rustc edition the prompt needs ("2018" for `async fn`); "" = the mode's
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -78,9 +94,9 @@ def problem_set_hash(problems: list[Problem]) -> str:
     """sha256 over the canonical JSON of the problems (what the model sees and what is checked)."""
     canon = [
         {"name": p.name, "prompt": p.prompt, "tests": p.tests, "stop_tokens": list(p.stop_tokens),
-         "kind": p.kind, "preamble": p.preamble}
+         "kind": p.kind, "preamble": p.preamble, **({"edition": p.edition} if p.edition else {})}
         for p in problems
-    ]
+    ]  # edition only when set, so the hashes of sets without one (MultiPL-E's) stay what they were
     blob = json.dumps(canon, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -110,9 +126,13 @@ def _problem_from_record(rec: dict, where: str) -> Problem:
     for key in ("name", "prompt", "tests"):
         if not isinstance(rec[key], str):
             raise NanochatError(f"{where}: problem field {key!r} must be a string")
+    edition = rec.get("edition") or ""
+    if edition and edition not in KNOWN_EDITIONS:
+        raise NanochatError(f"{where}: problem {rec['name']!r} has edition {edition!r}; use one of "
+                            f"{', '.join(KNOWN_EDITIONS)} or leave it out")
     return Problem(
         name=rec["name"], prompt=rec["prompt"], tests=rec["tests"], stop_tokens=tuple(stops), kind=kind,
-        preamble=rec.get("preamble", ""), reference=rec.get("reference"),
+        preamble=rec.get("preamble", ""), reference=rec.get("reference"), edition=edition,
     )
 
 
@@ -168,7 +188,7 @@ def _names() -> str:
 
 
 def load_problem_set(name_or_path: str | Path) -> list[Problem]:
-    """A built-in set ("rust-basic", "seed16"), a MultiPL-E set name ("humaneval-rs", "mbpp-rs") or a file."""
+    """A built-in set ("rust-basic", "seed16", "seed16-extra"), a MultiPL-E set name ("humaneval-rs", "mbpp-rs") or a file."""
     key = str(name_or_path)
     if key in BUILTIN_SETS:
         text = resources.files("nanochat_cli.evaluate").joinpath("problem_sets", BUILTIN_SETS[key]).read_text("utf-8")

@@ -5,50 +5,52 @@ Results file (schema_version 1), written atomically by `write_results`:
   created          ISO-8601 UTC time;  nanochat_version, host {machine, python}
   config           {problems, mode, jobs, cache, n_samples, temperature, top_p, max_tokens, seed}
   source           {kind: "server" | "completions" | ..., url/model or path, file_sha256 for files}
-  problem_set      {name, sha256 (over name/prompt/tests/stop_tokens/kind/preamble), count, path, kinds}
+  problem_set      {name, sha256 (over name/prompt/tests/stop_tokens/kind/preamble, and edition where a
+                    problem sets one), count, path, kinds}
   sandbox          {mode, edition, rustc, isolation, limits, sandbox_version}
-  summary          {problems, samples, compile_rate, pass_rate, pass_at_k {"1": ..}, status_counts
-                    {OK, SyntaxError, Exception, Timeout}, error_codes {"E0308": count, ..}, ast_means {..},
-                    samples_with_parse_errors, trivial_passes (passing samples whose completion is only
-                    whitespace/comments, e.g. an empty `trait X {}`), generation {tokens, seconds, tokens_per_s}}
-  problems[]       {name, kind, n, compiled, passed, pass_at_k {"k": ..},
+  summary          {problems, samples, compile_rate, non_trivial_compile_rate (samples that compile AND are not
+                    trivial), pass_rate, pass_at_k {"1": ..}, status_counts {OK, SyntaxError, Exception,
+                    Timeout}, error_codes {"E0308": count, ..}, ast_means {..}, samples_with_parse_errors,
+                    trivial_compiles, trivial_passes (compiling / passing samples that are trivial),
+                    generation {tokens, seconds, tokens_per_s}}
+  problems[]       {name, kind, edition (the one compiled in), n, compiled, non_trivial_compiled, passed,
+                    pass_at_k {"k": ..},
                     samples[] {index, completion (raw, before the stop-token cut), status, compiled, passed,
-                               trivial, first_error, error_codes, exit_code, compile_s, run_s, cached, tokens,
+                               trivial (the prompt's item holds no code: triviality.py), non_trivial_compiled,
+                               first_error, error_codes, exit_code, compile_s, run_s, cached, tokens,
                                ast {parse_errors, error_nodes, missing_nodes, functions, cyclomatic,
                                     max_nesting, unsafe_blocks, unwrap_calls, expect_calls, panic_macros, lines}}}
-Rates are fractions in [0, 1]; pass@k for a k above a problem's n is absent.
+Rates are fractions in [0, 1]; pass@k for a k above a problem's n is absent. Files written before
+non_trivial_compile_rate, edition and trivial_compiles existed lack them; readers show "-" for them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nanochat_cli.atomic_write import atomic_output
 from nanochat_cli.errors import NanochatError
 
 SCHEMA_VERSION = 1
 
 
 def write_results(results: dict, path: str | Path) -> Path:
-    """Write results JSON to a temp file in the same directory, then rename it into place."""
+    """Write results JSON atomically (atomic_write.py); missing parent directories are created (library use:
+    `nanochat eval -o` checks its path before the run and refuses a missing directory)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1, allow_nan=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # atomic_output names the problem in one line
+    with atomic_output(path, "--output") as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1, allow_nan=True)
+        f.write("\n")
     return path
 
 
@@ -82,14 +84,17 @@ def print_summary(results: dict, console: Console | None = None) -> None:
     t.add_column("value", justify="right")
     t.add_row("problems x samples", f"{s['problems']} x {cfg['n_samples']}")
     t.add_row("compile rate", _pct(s["compile_rate"]))
+    t.add_row("non-trivial compile rate", _pct(s.get("non_trivial_compile_rate")))
     t.add_row("pass rate", _pct(s["pass_rate"]))
     for k, v in s["pass_at_k"].items():
         t.add_row(f"pass@{k}", _pct(v))
     for st, c in s["status_counts"].items():
         t.add_row(f"status {st}", str(c))
     t.add_row("samples with parse errors", str(s["samples_with_parse_errors"]))
+    if s.get("trivial_compiles"):
+        t.add_row("trivial samples that compile", str(s["trivial_compiles"]))
     if s.get("trivial_passes"):
-        t.add_row("passes with an empty completion", str(s["trivial_passes"]))
+        t.add_row("trivial samples that pass", str(s["trivial_passes"]))
     for k in ("cyclomatic", "max_nesting", "unwrap_calls", "lines"):
         t.add_row(f"mean {k}", f"{s['ast_means'][k]:.2f}")
     g = s["generation"]
@@ -108,8 +113,9 @@ def compare_results(a: dict, b: dict) -> dict:
     """What changed from run A to run B: metric deltas and problems whose outcome flipped."""
     sa, sb = a["summary"], b["summary"]
     metrics = {}
-    for key in ("compile_rate", "pass_rate"):
-        metrics[key] = {"a": sa[key], "b": sb[key], "delta": sb[key] - sa[key]}
+    for key in ("compile_rate", "non_trivial_compile_rate", "pass_rate"):
+        va, vb = sa.get(key), sb.get(key)  # non_trivial_compile_rate is absent from older files
+        metrics[key] = {"a": va, "b": vb, "delta": None if va is None or vb is None else vb - va}
     for k in sorted(set(sa["pass_at_k"]) & set(sb["pass_at_k"]), key=int):
         metrics[f"pass@{k}"] = {"a": sa["pass_at_k"][k], "b": sb["pass_at_k"][k],
                                 "delta": sb["pass_at_k"][k] - sa["pass_at_k"][k]}
@@ -155,7 +161,8 @@ def print_comparison(diff: dict, console: Console | None = None) -> None:
         if name.startswith("mean "):
             t.add_row(name, f"{m['a']:.2f}", f"{m['b']:.2f}", f"{m['delta']:+.2f}")
         else:
-            t.add_row(name, _pct(m["a"]), _pct(m["b"]), f"{100 * m['delta']:+.1f} pts")
+            delta = "-" if m["delta"] is None else f"{100 * m['delta']:+.1f} pts"
+            t.add_row(name, _pct(m["a"]), _pct(m["b"]), delta)
     console.print(t)
     pr = diff["problems"]
     for key, label in (("became_pass", "now pass"), ("became_fail", "no longer pass"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import platform
-import re
 from dataclasses import asdict, dataclass, field
 
 from rich.console import Console
@@ -29,6 +28,7 @@ from nanochat_cli.evaluate.problems import (
 from nanochat_cli.evaluate.report import SCHEMA_VERSION
 from nanochat_cli.evaluate.sandbox import STATUSES, RustSandbox, SandboxLimits
 from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, GenerationParams
+from nanochat_cli.evaluate.triviality import is_trivial
 
 # Numeric AST metrics averaged over samples in the summary.
 _AST_MEANS = ("parse_errors", "functions", "cyclomatic", "max_nesting", "unsafe_blocks", "unwrap_calls",
@@ -54,12 +54,6 @@ def item_source(problem: Problem, completion: str) -> str:
     return body + ("\n}\n" if closing.startswith("}") else "\n")
 
 
-def is_trivial(problem: Problem, completion: str) -> bool:
-    """Whether the cut completion is only whitespace and comments (an empty `trait X {}` still compiles)."""
-    body = re.sub(r"/\*.*?\*/", "", cut_at_stop_tokens(completion, problem.stop_tokens), flags=re.DOTALL)
-    return not re.sub(r"//[^\n]*", "", body).strip()
-
-
 def run_eval(config: EvalConfig, source: CompletionSource, console: Console | None = None) -> dict:
     """Generate, compile/run and score; returns the results dict (schema in report.py)."""
     console = console or Console(stderr=True)
@@ -80,7 +74,8 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
         raise NanochatError("the completion source returned the wrong number of completions")
 
     flat = [(pi, si) for pi in range(len(problems)) for si in range(n)]
-    programs = [(assemble_program(problems[pi], gen.completions[pi][si]), problems[pi].kind) for pi, si in flat]
+    programs = [(assemble_program(problems[pi], gen.completions[pi][si]), problems[pi].kind,
+                 problems[pi].edition or None) for pi, si in flat]
     with Progress(TextColumn("rustc"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("rustc", total=len(programs))
@@ -93,17 +88,21 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
             r = outcomes[pi * n + si]
             completion = gen.completions[pi][si]
             ntok = gen.token_counts[pi][si] if gen.token_counts else None
+            trivial = is_trivial(p, completion)
             samples.append({
                 "index": si, "completion": completion, "status": r.status, "compiled": r.compiled,
-                "passed": r.status == "OK", "trivial": is_trivial(p, completion), "first_error": r.first_error,
+                "passed": r.status == "OK", "trivial": trivial, "non_trivial_compiled": r.compiled and not trivial,
+                "first_error": r.first_error,
                 "error_codes": r.error_codes,
                 "exit_code": r.exit_code, "compile_s": round(r.compile_s, 4), "run_s": round(r.run_s, 4),
                 "cached": r.cached, "tokens": ntok, "ast": rust_ast_metrics(item_source(p, completion)).to_dict(),
             })
         c_pass = sum(s["passed"] for s in samples)
         records.append({
-            "name": p.name, "kind": p.kind, "n": n, "compiled": sum(s["compiled"] for s in samples),
-            "passed": c_pass, "pass_at_k": {str(k): pass_at_k(n, c_pass, k) for k in ks_for(n)}, "samples": samples,
+            "name": p.name, "kind": p.kind, "edition": sandbox.edition_for(p.edition or None), "n": n,
+            "compiled": sum(s["compiled"] for s in samples),
+            "non_trivial_compiled": sum(s["non_trivial_compiled"] for s in samples), "passed": c_pass,
+            "pass_at_k": {str(k): pass_at_k(n, c_pass, k) for k in ks_for(n)}, "samples": samples,
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -129,13 +128,15 @@ def summarize(records: list[dict], tokens: int | None, seconds: float) -> dict:
         "problems": len(records),
         "samples": len(samples),
         "compile_rate": rate(s["compiled"] for s in samples),
+        "non_trivial_compile_rate": rate(s["non_trivial_compiled"] for s in samples),
         "pass_rate": rate(s["passed"] for s in samples),
         "pass_at_k": {str(k): mean_pass_at_k(counts, k) for k in ks_for(n)} if n else {},
         "status_counts": statuses,
         "error_codes": error_code_histogram(s["error_codes"] for s in samples),
         "ast_means": {k: (sum(s["ast"][k] for s in samples) / len(samples) if samples else 0.0) for k in _AST_MEANS},
         "samples_with_parse_errors": sum(s["ast"]["parse_errors"] > 0 for s in samples),
-        "trivial_passes": sum(s["passed"] and s["trivial"] for s in samples),  # empty/comment-only completions
+        "trivial_compiles": sum(s["compiled"] and s["trivial"] for s in samples),  # the prompt's item holds no code
+        "trivial_passes": sum(s["passed"] and s["trivial"] for s in samples),
         "generation": {"tokens": tokens, "seconds": round(seconds, 3),
                        "tokens_per_s": (tokens / seconds) if tokens and seconds > 0 else None},
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -29,20 +30,42 @@ def multiple_e_program(problem: dict, raw_completion: str) -> str:
     return problem["prompt"] + completion + "\n" + problem["tests"]
 
 
+SEED_PROMPTS = [  # the seed project's 16 prompts, verbatim and in its order
+    "fn factorial(n: u64) -> u64 {", "fn is_palindrome(s: &str) -> bool {", "fn reverse_string(s: String) -> String {",
+    "struct Point { x: f64, y: f64 }", "enum Color { Red, Green, Blue }", "impl Point {",
+    "fn find_duplicates(arr: &[i32]) -> Vec<i32> {", "fn merge_sorted(a: Vec<i32>, b: Vec<i32>) -> Vec<i32> {",
+    "fn read_file(path: &str) -> Result<String, std::io::Error> {", "fn parse_int(s: &str) -> Option<i32> {",
+    "fn sum_squares(nums: &[i32]) -> i32 {", "fn filter_even(nums: Vec<i32>) -> Vec<i32> {",
+    "async fn fetch_data(url: &str) -> Result<String, Box<dyn std::error::Error>> {", "trait Parser {",
+    "impl ToString for Point {", "macro_rules! vec_of_strings {",
+]
+
+
+def test_seed16_is_the_seeds_prompts_verbatim():
+    seed = load_problem_set("seed16")
+    assert [p.prompt for p in seed] == SEED_PROMPTS
+    assert all(p.kind == "compile" and p.tests == "}\n" for p in seed)
+    by_prompt = {p.prompt: p for p in seed}
+    for prompt in ("impl Point {", "impl ToString for Point {"):  # Point is declared where the model cannot see it
+        assert by_prompt[prompt].preamble == "struct Point { x: f64, y: f64 }\n\n"
+    assert [p.prompt for p in seed if p.edition] == [SEED_PROMPTS[12]] and by_prompt[SEED_PROMPTS[12]].edition == "2018"
+    assert sum(bool(p.preamble) for p in seed) == 2
+
+
 def test_builtin_sets_load_with_unique_names_and_references():
     basic = load_problem_set("rust-basic")
     seed = load_problem_set("seed16")
-    assert len(seed) == 16 and all(p.kind == "compile" for p in seed)
+    extra = load_problem_set("seed16-extra")
+    assert len(seed) == 16 and len(extra) == 10 and all(p.kind == "compile" for p in seed + extra)
     assert 20 <= len(basic) <= 30 and all(p.kind == "tested" for p in basic)
-    for p in basic + seed:
+    for p in basic + seed + extra:
         assert p.reference is not None and "\n}" not in p.reference  # the cut must not shorten a reference
         assert p.stop_tokens == ("\n}",)
-    assert len({p.name for p in basic + seed}) == len(basic) + len(seed)
+    assert len({p.name for p in basic + seed + extra}) == len(basic) + len(seed) + len(extra)
     assert {"seed16_factorial", "seed16_impl_point", "seed16_trait_parser", "seed16_macro_vec_of_strings"} <= {
         p.name for p in seed
     }
-    impl_point = next(p for p in seed if p.name == "seed16_impl_point")
-    assert impl_point.prompt == "impl Point {\n" and "struct Point" in impl_point.preamble
+    assert not {p.prompt for p in extra} & set(SEED_PROMPTS)
 
 
 def test_builtin_tested_set_is_multiple_e_shaped():
@@ -95,6 +118,19 @@ def test_load_jsonl_and_json_list_agree(tmp_path, mbpp_path):
     assert problem_set_hash(a) == problem_set_hash(b)
 
 
+def test_edition_is_validated_and_hashed_only_when_set(tmp_path):
+    f = tmp_path / "e.json"
+    f.write_text('[{"name": "a", "prompt": "p", "tests": "t", "edition": "2019"}]')
+    with pytest.raises(NanochatError, match="edition '2019'"):
+        load_problem_file(f)
+    p = Problem("a", "async fn a() {", "}\n", kind="compile")
+    assert problem_set_hash([p]) != problem_set_hash([Problem(**{**p.__dict__, "edition": "2018"})])
+    canon = [{"name": "a", "prompt": "async fn a() {", "tests": "}\n", "stop_tokens": ["\n}"], "kind": "compile",
+              "preamble": ""}]  # a set without editions hashes as it did before the field existed
+    blob = json.dumps(canon, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()
+    assert problem_set_hash([p]) == hashlib.sha256(blob).hexdigest()
+
+
 def test_problem_set_hash_changes_with_the_tests():
     ps = load_problem_set("rust-basic")
     changed = [Problem(p.name, p.prompt, p.tests.replace("5", "6"), p.stop_tokens) if i == 0 else p for i, p in enumerate(ps)]
@@ -135,12 +171,12 @@ def test_decontamination_prompts_cover_builtin_and_local_multiple(humaneval_path
     assert load_problem_set("seed16")[0].prompt in prompts
     assert load_problem_set("rust-basic")[-1].prompt in prompts
     assert json.loads(humaneval_path.read_text())[0]["prompt"] in prompts
-    assert len(prompts) == 26 + 16 + 156 + 355
+    assert len(prompts) == 26 + 16 + 10 + 156 + 355
 
 
 def test_decontamination_without_multiple_files_returns_builtins(tmp_path, monkeypatch):
     monkeypatch.setenv("NANOCHAT_MULTIPLE_DIR", str(tmp_path))
-    assert len(eval_prompts_for_decontamination()) == 26 + 16
+    assert len(eval_prompts_for_decontamination()) == 26 + 16 + 10
 
 
 def test_binary_files_given_as_eval_inputs_are_one_line_errors(tmp_path):

@@ -106,6 +106,7 @@ def test_cli_eval_and_compare(tmp_path):
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)["summary"]
     assert summary["compile_rate"] == 1.0 and summary["pass_at_k"]["1"] == 1.0
+    assert summary["non_trivial_compile_rate"] == 1.0 and summary["trivial_compiles"] == 0
     broken = tmp_path / "broken.jsonl"
     from nanochat_cli.evaluate.problems import load_problem_set
 
@@ -117,17 +118,39 @@ def test_cli_eval_and_compare(tmp_path):
     assert r.exit_code == 0, r.output
     diff = json.loads(r.stdout)
     assert diff["metrics"]["compile_rate"]["delta"] == pytest.approx(-1.0)
+    assert diff["metrics"]["non_trivial_compile_rate"]["delta"] == pytest.approx(-1.0)
     assert len(diff["problems"]["stopped_compile"]) == 16 and diff["problems"]["became_pass"] == []
     assert diff["warnings"] == []
     assert diff == compare_results(load_results(good), load_results(bad))
     r = runner.invoke(app, ["eval", "compare", str(good), str(bad)])
-    assert r.exit_code == 0 and "no longer compile (16)" in r.stdout
+    assert r.exit_code == 0 and "no longer compile (16)" in r.stdout and "non_trivial_compile_rate" in r.stdout
+
+
+def test_compare_reads_files_written_before_the_non_trivial_rate(tmp_path):
+    comp = tmp_path / "c.jsonl"
+    comp.write_text(json.dumps({"name": "seed16_factorial", "completion": "\n    1\n}\n"}) + "\n")
+    subset = tmp_path / "one.json"
+    from nanochat_cli.evaluate.problems import load_problem_set
+
+    subset.write_text(json.dumps([load_problem_set("seed16")[0].to_dict()]))
+    new = run_eval(EvalConfig(problems=str(subset)), CompletionsFileSource(comp))
+    old = json.loads(json.dumps(new))
+    del old["summary"]["non_trivial_compile_rate"]
+    diff = compare_results(old, new)
+    assert diff["metrics"]["non_trivial_compile_rate"] == {"a": None, "b": 1.0, "delta": None}
+    from rich.console import Console
+
+    from nanochat_cli.evaluate.report import print_comparison
+
+    console = Console(record=True, width=120)
+    print_comparison(diff, console)
+    assert "non_trivial_compile_rate" in console.export_text()
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["eval"], "give exactly one completion source"),
+        (["eval", "--reference", "--server", "http://127.0.0.1:9"], "give exactly one completion source"),
         (["eval", "--reference", "--problems", "nope"], "unknown problem set"),
         (["eval", "--reference", "--mode", "2018"], "--mode '2018' is not known"),
         (["eval", "compare", "missing-a.json", "missing-b.json"], "not found"),
@@ -140,19 +163,30 @@ def test_cli_user_mistakes_are_one_line_errors(args, message, tmp_path):
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
-def test_empty_completions_that_compile_are_flagged_trivial(tmp_path):
+def test_trivial_samples_that_compile_are_not_counted_as_non_trivial(tmp_path):
     from nanochat_cli.evaluate.problems import load_problem_set
 
     seed = {p.name: p for p in load_problem_set("seed16")}
-    subset = tmp_path / "two.json"
-    subset.write_text(json.dumps([seed["seed16_trait_parser"].to_dict(), seed["seed16_factorial"].to_dict()]))
+    subset = tmp_path / "three.json"
+    names = ["seed16_trait_parser", "seed16_factorial", "seed16_fetch_data"]
+    subset.write_text(json.dumps([seed[n].to_dict() for n in names]))
     comp = tmp_path / "c.jsonl"
     comp.write_text("".join(json.dumps({"name": n, "completion": c}) + "\n" for n, c in [
-        ("seed16_trait_parser", "// nothing\n}\n"), ("seed16_trait_parser", "    fn parse(&self);\n"),
-        ("seed16_factorial", "\n}"), ("seed16_factorial", "    1\n"),
+        ("seed16_trait_parser", "// nothing\n}\n"),
+        ("seed16_trait_parser", "}\n\nfn helper() -> i32 {\n    1\n}\n"),  # closes at once, then an unrelated fn
+        ("seed16_trait_parser", "\n    fn parse(&self);\n"),
+        ("seed16_factorial", "\n}"), ("seed16_factorial", "\n    todo!()\n}"), ("seed16_factorial", "\n    1\n"),
+        ("seed16_fetch_data", "\n    Ok(url.to_string())\n}"), ("seed16_fetch_data", "\n    unimplemented!()"),
+        ("seed16_fetch_data", "\n    Err(\"offline\".into())"),
     ]))
-    results = run_eval(EvalConfig(problems=str(subset), params=GenerationParams(n_samples=2)), CompletionsFileSource(comp))
-    trait, fact = results["problems"]
-    assert [s["status"] for s in trait["samples"]] == ["OK", "OK"] and [s["trivial"] for s in trait["samples"]] == [True, False]
-    assert [s["status"] for s in fact["samples"]] == ["SyntaxError", "OK"]  # an empty fn body does not type-check
-    assert results["summary"]["trivial_passes"] == 1
+    results = run_eval(EvalConfig(problems=str(subset), params=GenerationParams(n_samples=3)), CompletionsFileSource(comp))
+    trait, fact, fetch = results["problems"]
+    assert [s["status"] for s in trait["samples"]] == ["OK", "OK", "OK"]
+    assert [s["trivial"] for s in trait["samples"]] == [True, True, False]
+    assert [s["status"] for s in fact["samples"]] == ["SyntaxError", "OK", "OK"]  # an empty fn body does not type-check
+    assert [s["non_trivial_compiled"] for s in fact["samples"]] == [False, False, True]
+    assert fetch["edition"] == "2018" and [s["status"] for s in fetch["samples"]] == ["OK"] * 3  # async fn in multipl-e mode
+    s = results["summary"]
+    assert s["compile_rate"] == pytest.approx(8 / 9) and s["non_trivial_compile_rate"] == pytest.approx(4 / 9)
+    assert s["trivial_compiles"] == 4 and s["trivial_passes"] == 4
+    assert [p["non_trivial_compiled"] for p in results["problems"]] == [1, 1, 2]
