@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.host_memory import check_fits
 from nanochat_cli.infer import layers as L
 from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, TernaryLinear, make_linear
 from nanochat_cli.infer.q6_k import Q6KRows
@@ -44,6 +45,14 @@ class SlotState:
                 self.kv[i] = (np.zeros(shape, np.float32), np.zeros(shape, np.float32))
             else:
                 self.delta[i] = np.zeros((n_slots, cfg.n_heads, cfg.head_dim, cfg.head_dim), mix)
+
+    @staticmethod
+    def bytes_for(cfg, n_slots: int, ctx: int, mix) -> int:
+        """What __init__ allocates, computed before allocating it."""
+        attn = sum(cfg.layer_type(i) == "A" for i in range(cfg.n_layers))
+        kv = 2 * n_slots * cfg.n_kv_heads * ctx * cfg.head_dim * 4
+        delta = n_slots * cfg.n_heads * cfg.head_dim * cfg.head_dim * np.dtype(mix).itemsize
+        return attn * kv + (cfg.n_layers - attn) * delta
 
     def clear(self, slot: int) -> None:
         for s in self.delta.values():
@@ -223,6 +232,9 @@ class NativeModel:
         if self.embed.shape != (cfg.vocab_size, cfg.d_model):
             raise NanochatError(f"{weights.source}: embedding is {self.embed.shape}, config says "
                                 f"({cfg.vocab_size}, {cfg.d_model})")
+        # float64 angles plus float32 cos and sin: 16 bytes per (position, rotation pair) while the tables are built
+        check_fits(cfg.max_seq_len * cfg.head_dim * 8, f"the RoPE tables of max_seq_len {cfg.max_seq_len:,}",
+                   "the file's config is damaged or made for a larger machine")
         rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
         self.blocks = [Block(weights, i, cfg, mix, rope, self.exact) for i in range(cfg.n_layers)]
         # every block in one C call when the model allows it (infer/stack.py); None = the Python path below
@@ -277,6 +289,8 @@ class NativeModel:
     def new_state(self, n_slots: int, ctx: int) -> SlotState:
         if ctx > self.cfg.max_seq_len:
             raise NanochatError(f"context {ctx} exceeds the model's max_seq_len {self.cfg.max_seq_len}")
+        check_fits(SlotState.bytes_for(self.cfg, n_slots, ctx, self.mix),
+                   f"the KV cache of {n_slots} slot(s) x {ctx:,} tokens", "pass a smaller --ctx (or fewer slots)")
         return SlotState(self.cfg, n_slots, ctx, self.mix)
 
     def forward(self, tokens: np.ndarray, segments: list[Segment], state: SlotState,

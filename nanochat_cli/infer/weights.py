@@ -73,19 +73,28 @@ def load_model_weights(path: str | Path) -> ModelWeights:
     if arch == "bitnet":
         from nanochat_cli.infer.bitnet import bitnet_weights
 
-        return bitnet_weights(f)
+        return check_weights(bitnet_weights(f))
     if arch != "nanochat" or KEY_CONFIG_JSON not in f.metadata:
         raise NanochatError(f"{p}: unsupported GGUF (architecture {arch!r}); the engine runs nanochat GGUFs written "
                             "by `nanochat export` and llama.cpp `bitnet` TQ1_0/TQ2_0 files")
-    return nanochat_gguf_weights(f)
+    return check_weights(nanochat_gguf_weights(f))
 
 
 def nanochat_gguf_weights(f) -> ModelWeights:
+    raw = f.metadata[KEY_CONFIG_JSON]
     try:
-        cfg_dict = json.loads(f.metadata[KEY_CONFIG_JSON])
-    except json.JSONDecodeError as e:
+        cfg_dict = json.loads(raw) if isinstance(raw, str) else None
+    except (json.JSONDecodeError, RecursionError) as e:
         raise NanochatError(f"{f.path}: {KEY_CONFIG_JSON} is not valid JSON ({e})") from None
-    cfg = ModelConfig.from_dict(cfg_dict.get("model", cfg_dict))
+    if isinstance(cfg_dict, dict):
+        cfg_dict = cfg_dict.get("model", cfg_dict)
+    if not isinstance(cfg_dict, dict):
+        raise NanochatError(f"{f.path}: {KEY_CONFIG_JSON} must be a JSON object of model config keys, got "
+                            f"{str(raw)[:60]!r}; re-export the model with `nanochat export`")
+    try:
+        cfg = ModelConfig.from_dict(cfg_dict)
+    except NanochatError as e:
+        raise NanochatError(f"{f.path}: {e}") from None
     ternary = set(f.ternary_names())
     tensors: dict[str, Tensor] = {}
     for name in ternary:
@@ -100,3 +109,47 @@ def nanochat_gguf_weights(f) -> ModelWeights:
                                 "float tensors as F32/F16")
         tensors[t.name] = data.astype(np.float32)
     return ModelWeights(cfg, tensors, f.metadata.get(KEY_TOKENIZER_JSON), str(f.path))
+
+
+def check_weights(w: ModelWeights) -> ModelWeights:
+    """The one load-time check of a model file against its config, for every command that runs it: the names and
+    shapes the config implies (TernaryLM's own state dict, built on the meta device), nothing unknown, and finite
+    values (a NaN weight or an Inf scale would otherwise generate silently)."""
+    cfg, src = w.config, w.source
+    blocks = {int(n.split(".")[1]) for n in w.tensors if n.startswith("blocks.") and n.split(".")[1].isdigit()}
+    n_file = max(blocks) + 1 if blocks else 0
+    if n_file != cfg.n_layers:
+        raise NanochatError(f"{src}: the config says n_layers {cfg.n_layers} but the file holds {n_file} blocks of "
+                            "tensors; the file does not match its config (re-export it with `nanochat export`)")
+    if cfg.n_layers * max(1, cfg.moe_experts) > len(w.tensors):
+        raise NanochatError(f"{src}: the config describes {cfg.n_layers} blocks of {cfg.moe_experts} experts but the "
+                            f"file holds only {len(w.tensors)} tensors; the file does not match its config")
+    expected = expected_shapes(cfg)
+    for name, shape in expected.items():
+        t = w.get(name)  # missing: one error naming the tensor
+        if tuple(t.shape) != shape:
+            raise NanochatError(f"{src}: tensor {name!r} is {tuple(t.shape)} but the config (d_model {cfg.d_model}, "
+                                f"{cfg.n_heads} heads, {cfg.n_kv_heads} kv heads, ffn_hidden {cfg.ffn_hidden}, vocab "
+                                f"{cfg.vocab_size}) implies {shape}; the file does not match its config")
+    unknown = sorted(set(w.tensors) - set(expected))
+    if unknown:
+        raise NanochatError(f"{src}: unknown tensor {unknown[0]!r} (the config has no place for it; "
+                            f"{len(unknown)} such); the file does not match its config")
+    for name, t in w.tensors.items():
+        values = t.scales if isinstance(t, PlanarWeights) else t if isinstance(t, np.ndarray) else None
+        if values is not None and not np.isfinite(values).all():
+            what = "scales hold" if isinstance(t, PlanarWeights) else "holds"
+            raise NanochatError(f"{src}: tensor {name!r} {what} NaN or Inf values; the file is damaged or the "
+                                "training diverged (export a healthy checkpoint)")
+    return w
+
+
+def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor a TernaryLM of this config has, with its shape (ternary ones as their (M, K) matrix)."""
+    import torch
+
+    from nanochat_cli.model import TernaryLM
+
+    with torch.device("meta"):
+        model = TernaryLM(cfg)
+    return {name: tuple(p.shape) for name, p in model.state_dict().items()}

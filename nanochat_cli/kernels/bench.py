@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nanochat_cli.atomic_write import check_output_path, write_text_atomic
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.kernels.cuda import cuda_status
 from nanochat_cli.kernels.dispatch import available_kernels, check_kernel, kernel_for
@@ -283,18 +284,9 @@ def _cuda_rows(prepared: PreparedMatrix, batches: list[int], cold: bool, say) ->
 
 
 def check_json_path(path: Path) -> None:
-    """Refuse an output path whose directory is missing before any timing runs, not after."""
-    if not Path(path).parent.is_dir():
-        raise NanochatError(f"cannot write {path}: directory {Path(path).parent} does not exist; create it first")
+    """Refuse an unwritable or special output path (atomic_write.py) before any timing runs, not after."""
+    check_output_path(path, "--json")
 
 
 def write_json(report: Report, path: Path) -> None:
-    path = Path(path)
-    check_json_path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(asdict(report), indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # never leave a half-written temp file beside the results
-        raise
+    write_text_atomic(path, json.dumps(asdict(report), indent=1), "--json")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, fields
 
@@ -15,6 +16,9 @@ from nanochat_cli.ternary.constants import DEFAULT_GROUP_SIZE
 FFN_TYPES = ("swiglu", "relu2")
 LAYER_TYPES = {"A": "softmax attention", "D": "gated DeltaNet"}
 MHC_STREAMS = (1, 2, 4)
+# Longest max_seq_len a config may declare (1M positions): the RoPE tables and KV cache scale with it, so a number
+# from a damaged file or a typo is refused here, before anything that size is allocated.
+MAX_SEQ_LEN = 1 << 20
 
 
 @dataclass
@@ -36,7 +40,7 @@ class ModelConfig:
     ffn_type: str = "swiglu"
     """"swiglu": down(silu(gate(x)) * up(x)); "relu2": down(relu(up(x))^2) (no gate projection)."""
     max_seq_len: int = 1024
-    """Longest sequence (prompt + generated) the KV cache holds."""
+    """Longest sequence (prompt + generated) the KV cache holds; at most MAX_SEQ_LEN (1,048,576)."""
     rope_theta: float = 10000.0
     """RoPE base. Rotation pairs are (i, i + head_dim/2) (rotate-half / NEOX layout)."""
     norm_eps: float = 1e-5
@@ -96,6 +100,15 @@ class ModelConfig:
         for key in ("vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads", "ffn_hidden", "max_seq_len"):
             if getattr(self, key) <= 0:
                 raise bad(key, "must be positive")
+        if self.max_seq_len > MAX_SEQ_LEN:
+            raise bad("max_seq_len", f"{self.max_seq_len} is larger than the supported {MAX_SEQ_LEN:,} positions; "
+                      "set a smaller max_seq_len")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(f.name, f"must be a finite number, got {value}")
+        if self.norm_eps < 0 or self.rope_theta <= 0:
+            raise bad("norm_eps" if self.norm_eps < 0 else "rope_theta", "must be positive")
         if self.d_model % self.n_heads:
             raise bad("n_heads", f"{self.n_heads} must divide d_model {self.d_model}")
         if self.head_dim % 2:

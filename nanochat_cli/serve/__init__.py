@@ -5,7 +5,8 @@ Run `nanochat serve model.gguf --port 8080`, then point any OpenAI client at htt
 Modules: config (ServeConfig), request_schema (validation), chat_template, text_stream (stop strings,
 UTF-8-safe deltas), scheduler (slots, worker thread, batching), engine_backend (the infer engine behind
 the ServingBackend protocol), completions (the two generation endpoints), app (routes, auth, errors),
-metrics (Prometheus), server (listen, load, drain on SIGTERM; ServerThread for tests and scripts).
+metrics (Prometheus), http_log (one line per malformed HTTP request), server (listen, load, drain on SIGTERM;
+ServerThread for tests and scripts).
 """
 
 from nanochat_cli.serve.config import ServeConfig

@@ -1,7 +1,8 @@
 """ServingBackend: what the scheduler needs from a model (slots, prefill, batched decode, sampling, text).
 
 The scheduler's worker thread is the only caller of prefill / decode / new_sampler; encode, decode_text
-and token_text are pure and may be called from the event loop.
+and token_text are pure and thread-safe: the server calls them on its text threads (a long encode must not
+hold the GIL, see EngineBackend.encode) and token_text from the event loop.
 """
 
 from __future__ import annotations

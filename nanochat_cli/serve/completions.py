@@ -47,7 +47,8 @@ async def handle_completions(request: web.Request) -> web.StreamResponse:
     check_model(body, backend.model_id)
     req = sampling_request(body, n_slots=backend.n_slots, max_tokens_limit=state.max_tokens_limit, chat=False)
     prompts = completion_prompts(body, state.cfg.max_prompts)
-    prompt_ids = [state.prompt_ids(p) for p in prompts]
+    check_capacity(state, len(prompts), req.n)
+    prompt_ids = await state.off_loop(lambda: [state.prompt_ids(p) for p in prompts])
     fmt = CompletionFormat(backend, prompts, prompt_ids, req)
     return await _run(request, state, prompt_ids, req, req.stop, fmt)
 
@@ -59,9 +60,19 @@ async def handle_chat(request: web.Request) -> web.StreamResponse:
     check_model(body, backend.model_id)
     req = sampling_request(body, n_slots=backend.n_slots, max_tokens_limit=state.max_tokens_limit, chat=True)
     messages = chat_messages(body, state.cfg.max_messages)
-    prompt = state.chat_template.render(messages)
-    ids = state.prompt_ids(prompt)
+    check_capacity(state, 1, req.n)
+    ids = await state.off_loop(lambda: state.prompt_ids(state.chat_template.render(messages)))
     return await _run(request, state, [ids], req, req.stop + state.chat_template.extra_stops, ChatFormat(backend, req))
+
+
+def check_capacity(state, n_prompts: int, n: int) -> None:
+    """A request with more choices than slots + queue could never be admitted: a 400 that says so, not a 429."""
+    sched = state.scheduler
+    if n_prompts * n > sched.capacity:
+        raise ApiError(400, f"this request needs {n_prompts * n} slots ({n_prompts} prompt(s) x n={n}) but the server "
+                            f"holds at most {sched.capacity} ({sched.n_slots} slots (--parallel) + a queue of "
+                            f"{sched.max_queue} (--max-queue)); send fewer prompts or a smaller n",
+                       "request_exceeds_capacity", "n")
 
 
 # ---- the shared flow ----
@@ -82,6 +93,7 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
             seed = None if req.seed is None else (req.seed + j) % (1 << 64)  # numpy seeds are non-negative
             jobs.append(Job(len(jobs), ids, req, seed, stops, events, loop))
     state.scheduler.submit(jobs)  # 429 / 503 before anything is sent
+    state.generating += 1
     try:
         if req.stream:
             return await _stream(request, state, jobs, events, req, fmt)
@@ -89,6 +101,7 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
     except ConnectionResetError:  # the client left mid-stream: nothing to answer, the jobs are cancelled below
         return web.Response(status=499)
     finally:
+        state.generating -= 1
         # Client gone or an error: every unfinished job leaves its slot at the next step.
         unfinished = [j for j in jobs if not j.finished]
         for job in unfinished:

@@ -39,5 +39,9 @@ class ServeConfig:
     """Seconds without a token before an SSE stream gets a `: ping` comment line."""
     shutdown_timeout: float = 30.0
     """On SIGTERM, seconds to let in-flight requests finish before they are cancelled."""
+    read_timeout: float = 15.0
+    """Seconds a client gets to send a request's headers (from connecting, or from the previous response on a
+    kept-alive connection; an idle kept-alive connection is closed after as long) and, separately, its body:
+    a slower client is disconnected (headers) or answered 408 (body), so slow senders cannot hold connections."""
     threads: int = 0
     """Threads of the native kernels (infer.load_model(threads=...)); 0 = the kernels' default."""

@@ -45,7 +45,9 @@ class EngineBackend:
 
     # ---- text ----
     def encode(self, text: str) -> list[int]:
-        return self.lm.encode(text)
+        # lm.encode's ids, through the batch call: tokenizers' encode_batch releases the GIL and encode does not,
+        # so a long prompt tokenized on the server's text threads leaves the event loop running.
+        return self.tokenizer.encode_batch([text], add_special_tokens=False)[0].ids
 
     def decode_text(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids)

@@ -36,12 +36,19 @@ class SamplingRequest:
     logprobs: int | None = None  # None = no logprobs; k = the chosen token's plus the top k
     echo: bool = False  # completions: return the prompt (and its logprobs) before the completion
     ignore_eos: bool = False
+    token_healing: bool = True  # nanochat's own field: back off the prompt's last tokens and re-spell them
 
 
 # ---- typed field readers ----
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _shown(v) -> str:
+    """A value quoted in an error message, cut short: a client may send a 4000-digit number."""
+    text = str(v)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _float(body: dict, key: str, default: float, lo: float, hi: float) -> float:
@@ -51,7 +58,7 @@ def _float(body: dict, key: str, default: float, lo: float, hi: float) -> float:
     if not _is_number(v):
         raise bad_request(f"'{key}' must be a number, got {type(v).__name__}", key, "invalid_type")
     if not lo <= v <= hi:
-        raise bad_request(f"'{key}' must be between {lo} and {hi}, got {v}", key)
+        raise bad_request(f"'{key}' must be between {lo} and {hi}, got {_shown(v)}", key)
     return float(v)
 
 
@@ -64,7 +71,7 @@ def _int(body: dict, key: str, default: int | None, lo: int, hi: int) -> int | N
     if not isinstance(v, int) or isinstance(v, bool):
         raise bad_request(f"'{key}' must be an integer, got {type(v).__name__}", key, "invalid_type")
     if not lo <= v <= hi:
-        raise bad_request(f"'{key}' must be between {lo} and {hi}, got {v}", key)
+        raise bad_request(f"'{key}' must be between {lo} and {hi}, got {_shown(v)}", key)
     return v
 
 
@@ -132,6 +139,7 @@ def sampling_request(body: dict, *, n_slots: int, max_tokens_limit: int, chat: b
         n=_int(body, "n", 1, 1, n_slots),
         stream=_bool(body, "stream", False),
         ignore_eos=_bool(body, "ignore_eos", False),
+        token_healing=_bool(body, "token_healing", True),
     )
     opts = body.get("stream_options")
     if opts is not None:

@@ -79,6 +79,12 @@ class Job:
     generated: list[int] = field(default_factory=list)
     next_token: int = -1  # sampled, not yet fed to the model
     first_token_at: float | None = None
+    heal: object | None = None  # infer.healing.HealedPrompt, set at admission
+
+    @property
+    def prefill_ids(self) -> list[int]:
+        """The prompt the slot runs: without the tokens token healing backs off (the first tokens re-spell them)."""
+        return self.heal.ids if self.heal is not None else self.prompt_ids
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -128,6 +134,11 @@ class Scheduler:
     @property
     def queue_depth(self) -> int:
         return len(self._pending)
+
+    @property
+    def capacity(self) -> int:
+        """The most jobs one request can have: every slot free and the queue empty."""
+        return self.n_slots + self.max_queue
 
     @property
     def in_flight(self) -> int:
@@ -200,8 +211,9 @@ class Scheduler:
                 job.finished = True
                 self._emit(job, Finished("cancelled", len(job.prompt_ids), 0))
                 continue
+            job.heal = self._heal(job)
             free = [s for s, j in enumerate(self._slots) if j is None]
-            reuse = {s: self.backend.reusable_prefix(s, job.prompt_ids) for s in free}
+            reuse = {s: self.backend.reusable_prefix(s, job.prefill_ids) for s in free}
             slot = max(free, key=lambda s: reuse[s])  # the slot whose cache holds the longest prefix
             job.slot = slot
             self._slots[slot] = job
@@ -212,6 +224,14 @@ class Scheduler:
         self.metrics.queue_depth.set(len(self._pending))
         self.metrics.slots_busy.set(self.busy_slots)
 
+    def _heal(self, job: Job):
+        """Token healing, unless the request turns it off, generates nothing, or scores its prompt (echo logprobs
+        need every prompt token)."""
+        from nanochat_cli.infer.healing import HealedPrompt, healer_for  # infer loads torch: not at import time
+
+        on = job.req.token_healing and job.req.max_tokens != 0 and not (job.req.echo and job.req.logprobs is not None)
+        return HealedPrompt(healer_for(self.backend.tokenizer) if on else None, job.prompt_ids)
+
     def _drop_cancelled(self) -> None:
         for job in self._slots:
             if job is not None and job.cancelled:
@@ -219,7 +239,7 @@ class Scheduler:
 
     def _prefill_step(self) -> None:
         """One chunk of the oldest job still prefilling; its last chunk samples the first token."""
-        prefilling = [j for j in self._slots if j is not None and j.prefilled < len(j.prompt_ids)]
+        prefilling = [j for j in self._slots if j is not None and j.prefilled < len(j.prefill_ids)]
         if not prefilling:
             return
         job = min(prefilling, key=lambda j: j.arrival)
@@ -231,7 +251,7 @@ class Scheduler:
 
     def _prefill_chunk(self, job: Job) -> None:
         start = job.prefilled
-        chunk = job.prompt_ids[start:start + self.prefill_chunk]
+        chunk = job.prefill_ids[start:start + self.prefill_chunk]
         echo_scores = job.req.echo and job.req.logprobs is not None
         logits = self.backend.prefill(job.slot, start, chunk, all_logits=echo_scores)
         job.prefilled = start + len(chunk)
@@ -241,10 +261,10 @@ class Scheduler:
             if targets:
                 self._emit(job, PromptScored(_logprobs(logits[:len(targets)], targets, job.req.logprobs)))
             logits = logits[-1]
-        if job.prefilled < len(job.prompt_ids):
+        if job.prefilled < len(job.prefill_ids):
             return
-        job.sampler = self.backend.new_sampler(job.req, job.seed, job.prompt_ids)
-        job.stream = TextStream(self.backend.tokenizer, job.prompt_ids, job.stops)
+        job.sampler = self.backend.new_sampler(job.req, job.seed, job.prefill_ids)
+        job.stream = TextStream(self.backend.tokenizer, job.prefill_ids, job.stops, job.heal)
         self.metrics.prompt_tokens.inc(len(job.prompt_ids))
         if job.req.max_tokens == 0:
             self._finish(job, "length")
@@ -263,7 +283,8 @@ class Scheduler:
 
     def _accept(self, job: Job, logits: np.ndarray) -> None:
         """Sample from logits, emit the text it completes, and end the job on EOS, a stop string or a limit."""
-        token = job.sampler.sample(logits)
+        token = job.sampler.sample(job.heal.mask(logits))
+        job.heal.push(token)
         if job.first_token_at is None:
             job.first_token_at = time.perf_counter()
             self.metrics.ttft.observe(job.first_token_at - job.arrival)

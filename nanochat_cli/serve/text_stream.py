@@ -8,12 +8,13 @@ from __future__ import annotations
 
 
 class TextStream:
-    def __init__(self, tokenizer, prompt_ids: list[int], stops: list[str]):
+    def __init__(self, tokenizer, prompt_ids: list[int], stops: list[str], heal=None):
+        """heal: the job's HealedPrompt (prompt_ids are then its ids); the text it re-spells is never sent."""
         # Imported here: the infer package's __init__ loads torch, and the server should be listening (and
         # answering /health with 503) while that happens.
         from nanochat_cli.infer.detok import IncrementalDecoder, StopMatcher
 
-        self._decoder = IncrementalDecoder(tokenizer, prompt_ids)
+        self._decoder = heal.decoder(tokenizer) if heal is not None else IncrementalDecoder(tokenizer, prompt_ids)
         self._stops = StopMatcher(stops)
         self._sent: list[str] = []
 

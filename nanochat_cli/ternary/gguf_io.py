@@ -18,6 +18,7 @@ from typing import Any, Iterable, Union
 import gguf
 import numpy as np
 
+from nanochat_cli.atomic_write import atomic_output
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.ternary.constants import (
     BUFFER_ALIGN, GGUF_ARCH, KEY_GROUP_SIZE, KEY_QUANT, QUANT_Q1_58, SCALES_SUFFIX, TRITS_SUFFIX,
@@ -68,12 +69,9 @@ def _add_metadata(w: gguf.GGUFWriter, key: str, value: Any) -> None:
 
 def write_gguf(path: str | os.PathLike, tensors: Iterable[tuple[str, TensorLike]], metadata: dict[str, Any],
                arch: str = GGUF_ARCH, group_size: int | None = None) -> Path:
-    """Write a GGUF file atomically (temp name, then rename). PlanarWeights become NAME.trits + NAME.scales."""
+    """Write a GGUF file atomically (atomic_write.py). PlanarWeights become NAME.trits + NAME.scales."""
     path = Path(path)
-    if not path.parent.is_dir():
-        raise NanochatError(f"cannot write {path}: directory {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_output(path, "output") as tmp:
         w = gguf.GGUFWriter(str(tmp), arch)
         w.add_custom_alignment(BUFFER_ALIGN)
         has_ternary = False
@@ -95,12 +93,6 @@ def write_gguf(path: str | os.PathLike, tensors: Iterable[tuple[str, TensorLike]
         w.write_kv_data_to_file()
         w.write_tensors_to_file()
         w.close()
-        os.replace(tmp, path)
-    except PermissionError as e:
-        raise NanochatError(f"cannot write {path}: {e.strerror}; choose a writable output path") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -118,7 +110,10 @@ class GGUFFile:
 
     @property
     def group_size(self) -> int:
-        return int(self.metadata.get(KEY_GROUP_SIZE, 0))
+        value = self.metadata.get(KEY_GROUP_SIZE, 0)
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise NanochatError(f"{self.path}: metadata {KEY_GROUP_SIZE} must be an integer, got {value!r}")
+        return int(value)
 
     @property
     def is_q1_58(self) -> bool:
@@ -137,8 +132,11 @@ class GGUFFile:
 
     def planar(self, name: str) -> PlanarWeights:
         """The ternary matrix stored as NAME.trits + NAME.scales, without copying when already aligned."""
-        packed = self.tensor(name + TRITS_SUFFIX).view(np.uint8)
-        scales = self.tensor(name + SCALES_SUFFIX)
+        packed, scales = self.tensor(name + TRITS_SUFFIX), self.tensor(name + SCALES_SUFFIX)
+        if packed.dtype not in (np.int8, np.uint8) or packed.ndim != 2 or scales.dtype != np.float32:
+            raise NanochatError(f"{self.path}: tensor {name!r} violates the q1_58 format: trits must be a 2-D I8 "
+                                f"tensor and scales F32, got {packed.dtype} {packed.shape} and {scales.dtype}")
+        packed = packed.view(np.uint8)
         shape = (packed.shape[0], packed.shape[1] * 4)
         try:
             return PlanarWeights.from_packed(packed, scales, shape, self.group_size)
@@ -164,6 +162,10 @@ def read_gguf(path: str | os.PathLike) -> GGUFFile:
         reader = gguf.GGUFReader(str(path), "r")
     except Exception as e:  # gguf-py raises ValueError/IndexError/struct.error etc. on truncated or corrupt files
         raise NanochatError(f"{path}: corrupt or truncated GGUF ({type(e).__name__}: {e})") from None
+    names = [t.name for t in reader.tensors]
+    if "" in names or len(set(names)) != len(names):
+        what = "a tensor without a name" if "" in names else "two tensors of the same name"
+        raise NanochatError(f"{path}: corrupt GGUF header: it declares {what} (more tensors than the file holds?)")
     metadata = {}
     for name, field in reader.fields.items():
         if name.startswith("GGUF."):

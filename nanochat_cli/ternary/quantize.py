@@ -16,6 +16,7 @@ from typing import Iterator
 import gguf
 import numpy as np
 
+from nanochat_cli.atomic_write import check_output_path
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.ternary.constants import DEFAULT_GROUP_SIZE, KEY_CONFIG_JSON, KEY_TOKENIZER_JSON, QK_K
 from nanochat_cli.ternary.gguf_io import QuantTensor, write_gguf
@@ -96,7 +97,7 @@ def _side_files(src: Path) -> dict[str, str]:
 
 
 def quantize_model(src: str | Path, out: str | Path, group_size: int | None = None, fmt: str = "q1_58") -> QuantizeReport:
-    src, out = Path(src), Path(out)
+    src, out = Path(src), check_output_path(out, "output")
     if fmt not in FORMATS:
         raise NanochatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if group_size is None:

@@ -4,6 +4,7 @@ A run directory holds `step_NNNNNNN/` checkpoints, each with model.safetensors, 
 ({"model": ModelConfig.to_dict(), "recipe": ..., "step": ...}), tokenizer.json, optimizer.pt and
 trainer_state.json (step, schedule, RNG states, data position). `load_checkpoint_model(dir)` is the one
 loader the rest of the project uses; it accepts a checkpoint or a run directory (newest checkpoint).
+A resumed run writes into the run directory it continues (`resume_target`), whatever the recipe says.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model, save_model
 
+from nanochat_cli.atomic_write import probe_writable_dir, remove_stale_temps
 from nanochat_cli.errors import NanochatError
 
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "optimizer.pt", "trainer_state.json")
@@ -47,15 +49,65 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return found[-1]
 
 
+def resume_target(resume: str | Path, checkpoint_dir: str, set_keys: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """(checkpoint to resume, run directory to keep writing): `--resume DIR` continues DIR's own run.
+
+    The run directory is DIR, or DIR's parent when DIR is a checkpoint; the recipe's checkpoint.dir is not used
+    (it may be another run's). A checkpoint.dir given with --set that names another directory is an error.
+    """
+    given = Path(resume).expanduser()
+    for d in (given, given.parent):  # DIR may be the run or one of its checkpoints
+        restore_interrupted_rewrite(d)
+    found = resolve_checkpoint(given)
+    _require(found, FILES)
+    run_dir = found.parent if found == given else given
+    wanted = Path(checkpoint_dir).expanduser()
+    if "checkpoint.dir" in set_keys and wanted.resolve() != run_dir.resolve():
+        raise NanochatError(
+            f"--resume {resume} continues the run in {run_dir}, but --set checkpoint.dir={checkpoint_dir} names "
+            "another directory; drop that --set (copy the run directory first to branch a run)"
+        )
+    return found, run_dir
+
+
 def check_writable(run_dir: Path) -> None:
-    """Fail before training starts, not at the first checkpoint, when the run directory cannot be written."""
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / f".write-probe-{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as e:
-        raise NanochatError(f"checkpoint.dir {run_dir} is not writable ({e.strerror}); set checkpoint.dir to a writable directory") from None
+    """Fail before training starts, not at the first checkpoint, when the run directory cannot be written.
+
+    Creates nothing: the directory is made by `open_run_dir` once everything else has been checked.
+    """
+    existing = run_dir
+    while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NanochatError(f"checkpoint.dir {run_dir} is not writable ({existing} is not a directory); "
+                            "set checkpoint.dir to a writable directory")
+    probe_writable_dir(existing, "checkpoint.dir")
+
+
+def restore_interrupted_rewrite(run_dir: Path) -> None:
+    """Put back `.step_N.old-PID` as step_N when step_N is missing: a kill between save_checkpoint's two
+    renames of a rewritten step leaves the old copy as the only one."""
+    if not run_dir.is_dir():
+        return
+    for old in sorted(run_dir.glob(f".{PREFIX}*.old-*")):
+        final = run_dir / old.name[1:].split(".old-")[0]
+        if not final.exists() and (old / "trainer_state.json").is_file():
+            os.replace(old, final)
+
+
+def open_run_dir(run_dir: Path) -> list[str]:
+    """Create the run directory and clear what a killed writer left there; returns the names removed.
+
+    Unfinished checkpoints (`.step_N.tmp-PID/`) and temp files go; a `.step_N.old-PID/` goes once step_N is
+    back in place (restore_interrupted_rewrite ran when the run was checked).
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    restore_interrupted_rewrite(run_dir)
+    removed = remove_stale_temps(run_dir)
+    for old in sorted(run_dir.glob(f".{PREFIX}*.old-*")):
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old.name)
+    return removed
 
 
 def _rng_state() -> dict:
@@ -140,3 +192,27 @@ def load_training_state(ckpt: Path, model: torch.nn.Module, optimizers: list[tor
     state = json.loads((ckpt / "trainer_state.json").read_text())
     restore_rng(state["rng"])
     return state
+
+
+def load_initial_weights(path: str | Path, model: torch.nn.Module, model_config: dict, tokenizer_path: Path) -> Path:
+    """Load a checkpoint's weights into a fresh run's model (`train.init_from`); returns the checkpoint used.
+
+    The recipe's model must be the checkpoint's, and the run's tokenizer the one the checkpoint was trained
+    with (same file bytes): otherwise token ids would silently mean other strings.
+    """
+    ckpt = resolve_checkpoint(path)
+    _require(ckpt, ("model.safetensors", "config.json", "tokenizer.json"))
+    saved = json.loads((ckpt / "config.json").read_text())["model"]
+    changed = sorted(k for k, v in model_config.items() if saved.get(k) != v)
+    if changed:
+        raise NanochatError(
+            f"train.init_from {ckpt}: the recipe's model differs from the checkpoint's in {', '.join(changed)}; "
+            "use the [model] section of the run it came from"
+        )
+    if (ckpt / "tokenizer.json").read_bytes() != Path(tokenizer_path).read_bytes():
+        raise NanochatError(
+            f"train.init_from {ckpt}: its tokenizer differs from this run's data; prepare the data with "
+            "data.tokenizer_from pointing at the run (or recipe) the checkpoint came from"
+        )
+    load_model(model, str(ckpt / "model.safetensors"), strict=True)
+    return ckpt

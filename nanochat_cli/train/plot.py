@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nanochat_cli.atomic_write import write_bytes_atomic
+
 W, H_PANEL, MARGIN = 720, 260, 40
 COLORS = {"loss": (31, 119, 180), "val_loss": (255, 127, 14), "entropy": (44, 160, 44), "val_bpb": (148, 103, 189)}
 
@@ -94,6 +96,4 @@ def write_curves(records: list[dict], path: Path) -> None:
     max_step = max((r["step"] for r in records), default=1)
     top = _panel({"loss": series("loss_window"), "val_loss": series("val_loss")}, max_step)
     bottom = _panel({"entropy": series("entropy"), "val_bpb": series("val_bpb")}, max_step)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(_png(np.concatenate([top, bottom], axis=0)))
-    tmp.replace(path)
+    write_bytes_atomic(path, _png(np.concatenate([top, bottom], axis=0)), "curves.png")

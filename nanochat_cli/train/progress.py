@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
 
+from nanochat_cli.atomic_write import write_text_atomic
+
 # Dense peak FLOP/s per GPU (bf16, no sparsity), from the vendors' data sheets.
 GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12, "4090": 165e12}
 
@@ -62,9 +64,7 @@ class MetricsLog:
                         continue
                     if resume_step is not None and r.get("step", 0) <= resume_step:
                         self.records.append(r)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in self.records))
-        tmp.replace(path)
+        write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in self.records), "logging.metrics_file")
 
     def append(self, record: dict) -> None:
         self.records.append(record)

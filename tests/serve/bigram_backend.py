@@ -57,9 +57,15 @@ class BigramBackend:
         self.poison_token = poison_token  # prefill of a prompt holding it raises, as a broken model would
         self._pause = threading.Event()
         self._pause.set()
+        # clear() it and every encode waits (a tokenization in flight); encodes_started counts the callers
+        self.encode_gate = threading.Event()
+        self.encode_gate.set()
+        self.encodes_started = 0
 
     def encode(self, text: str) -> list[int]:
-        return self.tok.encode(text).ids
+        self.encodes_started += 1
+        self.encode_gate.wait()
+        return self.tok.encode_batch([text])[0].ids  # releases the GIL, as EngineBackend.encode does
 
     def decode_text(self, ids: list[int]) -> str:
         return self.tok.decode(ids)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +16,8 @@ import pytest
 from nanochat_cli.serve.config import ServeConfig
 from nanochat_cli.serve.server import ServerThread
 from tests.serve.bigram_backend import BigramBackend
+
+REPO = Path(__file__).resolve().parents[2]  # a subprocess imports tests.serve.gated_serve from here
 
 
 def start_bigram_server(**overrides) -> tuple[ServerThread, BigramBackend]:
@@ -66,3 +74,33 @@ def engine_server(tiny_model):
     server = ServerThread(ServeConfig(model=str(tiny_model[0]), port=0, parallel=4)).start()
     yield server
     server.stop()
+
+
+def start_gated_cli(tiny_model, gate: str, **env_extra) -> tuple[subprocess.Popen, str]:
+    """`nanochat serve` in a subprocess (options from NANOCHAT_* variables, as the CLI documents) whose model load or
+    decode steps wait until a line is written to its stdin (tests/serve/gated_serve.py). Returns once it listens."""
+    env = {**os.environ, "NANOCHAT_MODEL": str(tiny_model[0]), "NANOCHAT_PORT": "0", "NANOCHAT_TEST_GATE": gate,
+           **env_extra}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.serve.gated_serve"], env=env, cwd=REPO,
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:  # port 0: the server names the port it bound in its first line
+        m = re.search(r"listening on (http://\S+)", line)
+        if m:
+            return proc, m.group(1)
+    proc.kill()
+    raise AssertionError(f"the server exited before listening (status {proc.wait()})")
+
+
+def wait_for_health(proc: subprocess.Popen, url: str, status: str, timeout: float = 120) -> dict:
+    """Poll /health until it reports `status` (an observable state, not a guessed delay)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            body = httpx.get(f"{url}/health", timeout=10).json()
+            if body["status"] == status:
+                return body
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"/health never said {status!r}"
+        time.sleep(0.05)

@@ -160,7 +160,7 @@ def test_failed_write_leaves_no_file_behind(tmp_path: Path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(gguf.GGUFWriter, "write_tensors_to_file", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(NanochatError, match="No space"):  # one line for the user, not a traceback
         write_gguf(tmp_path / "m.gguf", [("blk.0.w", w)], {})
     assert list(tmp_path.iterdir()) == []  # neither the target nor a half-written temp file
 
