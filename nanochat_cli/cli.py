@@ -28,6 +28,12 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+def _port(value: int) -> int:
+    if not 0 <= value <= 65535:
+        raise NanochatError(f"--port {value} is not a TCP port; pass 0..65535 (0 picks a free one)")
+    return value
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"nanochat {__version__}")
@@ -140,8 +146,8 @@ app.add_typer(eval_app, name="eval")
 @eval_app.callback(invoke_without_command=True)
 def eval_run(
     ctx: typer.Context,
-    problems: str = typer.Option("rust-basic", "--problems", help="rust-basic, seed16, humaneval-rs, mbpp-rs, or a MultiPL-E JSON/JSONL file."),
-    gguf: Optional[Path] = typer.Option(None, "--model", help="A .gguf (nanochat export, or llama.cpp bitnet) run on the native engine."),
+    problems: str = typer.Option("rust-basic", "--problems", help="rust-basic, seed16, seed16-extra, humaneval-rs, mbpp-rs, or a MultiPL-E JSON/JSONL file."),
+    gguf: Optional[Path] = typer.Option(None, "--model", help="A .gguf (nanochat export, or llama.cpp bitnet) run on the native engine; with no completion source at all, the shipped models/rust_small.gguf."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="A training checkpoint directory run on the native engine."),
     batch: int = typer.Option(4, "--batch", help="Samples decoded together by the native engine (--model/--checkpoint)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="Kernel threads for the native engine (default: all cores)."),
@@ -156,6 +162,7 @@ def eval_run(
     top_p: float = typer.Option(0.95, "--top-p", help="Nucleus sampling threshold."),
     max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens generated per completion."),
     seed: int = typer.Option(0, "--seed", help="Base seed; sample i uses seed + i."),
+    no_token_healing: bool = typer.Option(False, "--no-token-healing", help="--model/--checkpoint: feed the prompt's last tokens as they are instead of re-spelling them."),
     mode: str = typer.Option("multipl-e", "--mode", help="multipl-e (rustc edition 2015, as published) or 2021."),
     jobs: int = typer.Option(2, "-j", "--jobs", help="Parallel rustc workers."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompile everything instead of reusing cached results."),
@@ -168,7 +175,12 @@ def eval_run(
     from nanochat_cli.evaluate.command import eval_command
     from nanochat_cli.evaluate.sources import GenerationParams
 
-    params = GenerationParams(n_samples=n_samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    if not (gguf or checkpoint or server or completions or reference):
+        from nanochat_cli.shipped_model import shipped_model
+
+        gguf = shipped_model()
+    params = GenerationParams(n_samples=n_samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
+                              token_healing=not no_token_healing)
     eval_command(problems, server, completions, reference, gguf, checkpoint, server_model, api_key, concurrency, batch,
                  threads, params, mode, jobs, not no_cache, output, json_out)
 
@@ -203,7 +215,7 @@ def export(
 
 @app.command()
 def generate(
-    model: str = typer.Argument(..., help="A .gguf from `nanochat export` (or a llama.cpp bitnet TQ2_0/TQ1_0 GGUF), or a checkpoint directory."),
+    model: Optional[str] = typer.Argument(None, show_default=False, help="A .gguf from `nanochat export` (or a llama.cpp bitnet TQ2_0/TQ1_0 GGUF), or a checkpoint directory; default: the shipped models/rust_small.gguf."),
     prompt: str = typer.Option(..., "--prompt", "-p", help="The text to continue."),
     max_tokens: int = typer.Option(128, "--max-tokens", "-n", min=0, help="Most tokens to generate."),
     temperature: float = typer.Option(0.8, "--temperature", "-t", min=0.0, help="0 = greedy."),
@@ -215,13 +227,19 @@ def generate(
     stop: list[str] = typer.Option([], "--stop", help="Stop before this string (repeatable)."),
     threads: int = typer.Option(0, "--threads", min=0, help="Kernel threads; 0 = the kernels' default."),
     ctx: int = typer.Option(0, "--ctx", min=0, help="Context (prompt + completion) in tokens; 0 = the model's max_seq_len."),
+    no_token_healing: bool = typer.Option(False, "--no-token-healing", help="Feed the prompt's last tokens as they are instead of backing them off and re-spelling them."),
 ) -> None:
     """Generate text from a prompt, streamed to stdout; prefill and decode tokens/s go to stderr."""
     from nanochat_cli.infer.command import generate_command
     from nanochat_cli.infer.sampling import SamplingParams
 
     params = SamplingParams(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
-                            repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop))
+                            repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop),
+                            token_healing=not no_token_healing)
+    if model is None:
+        from nanochat_cli.shipped_model import shipped_model
+
+        model = str(shipped_model())
     generate_command(model, prompt, params, threads, ctx)
 
 
@@ -230,9 +248,9 @@ def generate(
 
 @app.command()
 def serve(
-    model: Optional[str] = typer.Argument(None, envvar="NANOCHAT_MODEL", show_default=False, help="A .gguf from `nanochat export`, or a checkpoint directory."),
+    model: Optional[str] = typer.Argument(None, envvar="NANOCHAT_MODEL", show_default=False, help="A .gguf from `nanochat export`, or a checkpoint directory; default: the shipped models/rust_small.gguf."),
     host: str = typer.Option("127.0.0.1", "--host", envvar="NANOCHAT_HOST", help="Interface to listen on (loopback by default)."),
-    port: int = typer.Option(8080, "--port", envvar="NANOCHAT_PORT", help="TCP port; 0 picks a free one."),
+    port: int = typer.Option(8080, "--port", envvar="NANOCHAT_PORT", callback=_port, help="TCP port; 0 picks a free one."),
     api_key: Optional[str] = typer.Option(None, "--api-key", envvar="NANOCHAT_API_KEY", help="Require 'Authorization: Bearer KEY' or 'X-Api-Key: KEY' (all endpoints but /health)."),
     parallel: int = typer.Option(4, "--parallel", "-np", envvar="NANOCHAT_PARALLEL", min=1, help="Slots: requests decoded together in one batch."),
     ctx: int = typer.Option(0, "--ctx", envvar="NANOCHAT_CTX", min=0, help="Tokens per slot (prompt + completion); 0 = the model's max_seq_len."),
@@ -244,15 +262,21 @@ def serve(
     prefill_chunk: int = typer.Option(256, "--prefill-chunk", envvar="NANOCHAT_PREFILL_CHUNK", min=1, help="Prompt tokens prefilled per step between decode steps."),
     shutdown_timeout: float = typer.Option(30.0, "--shutdown-timeout", envvar="NANOCHAT_SHUTDOWN_TIMEOUT", min=0, help="On SIGTERM, seconds in-flight requests get to finish before they are cancelled."),
     threads: int = typer.Option(0, "--threads", envvar="NANOCHAT_THREADS", min=0, help="Kernel threads; 0 = the kernels' default."),
+    read_timeout: float = typer.Option(15.0, "--read-timeout", envvar="NANOCHAT_READ_TIMEOUT", min=0.1, help="Seconds a client gets to send a request's headers, and then its body (408)."),
 ) -> None:
     """Serve a model over an OpenAI-compatible HTTP API (SSE streaming, continuous batching, /metrics)."""
     from nanochat_cli.serve import ServeConfig
     from nanochat_cli.serve import serve as run_server
 
+    if not model:
+        from nanochat_cli.shipped_model import shipped_model
+
+        model = str(shipped_model())
+
     run_server(ServeConfig(model=model or "", host=host, port=port, api_key=api_key, parallel=parallel, ctx=ctx,
                            model_alias=alias, max_queue=max_queue, max_body_bytes=max_body_bytes,
                            max_messages=max_messages, max_tokens_limit=max_tokens_limit, prefill_chunk=prefill_chunk,
-                           shutdown_timeout=shutdown_timeout, threads=threads))
+                           shutdown_timeout=shutdown_timeout, threads=threads, read_timeout=read_timeout))
 
 
 # ---- bench-kernels ----

@@ -54,7 +54,10 @@ class DataSection:
     sources: list[str] = _f(  # noqa: RUF009 (_f gives lists a default_factory)
         ["debian"],
         'list of: "debian" (librust-*-dev packages, apt-get download + dpkg -x, no root install), '
-        '"cargo" (~/.cargo/registry/src), "rust-src" (rustup component rust-src), or a directory path',
+        '"cargo" (~/.cargo/registry/src), "rust-src" (rustup component rust-src), or a directory path: whole files, '
+        'split by crate. Snippet sources (whole programs, compile-verified when data.verify, split by page/crate/family): '
+        '"rust-doc" (Debian rust-doc: std, Book and Rust by Example code blocks), "debian-snippets" (doc-tests, '
+        '#[test]s, examples of the same Debian crates as "debian"), "synthetic" (generated std-only programs)',
     )
     max_crates: int = _f(40, "Debian packages fetched / ~/.cargo registry crates read (directories and rust-src: all)")
     debian_packages: list[str] = _f([], "explicit librust-*-dev names; empty = pick max_crates by a seeded hash")  # noqa: RUF009
@@ -69,6 +72,17 @@ class DataSection:
     decontaminate: bool = _f(True, "drop files containing an evaluation prompt's signature and doc text")
     max_files: int = _f(0, "cap on files after filtering (0 = no cap); a quick way to shrink a corpus")
     seed: int = _f(1234, "seed for crate selection and the train/val split")
+    verify: bool = _f(True, "snippet sources: keep only what rustc accepts (lib: type-checks; bin: builds and runs "
+                      "to exit 0; test: its #[test]s pass); false = keep every candidate unchecked")
+    verify_jobs: int = _f(0, "parallel rustc processes for verification (0 = one per core)")
+    verify_timeout: float = _f(10.0, "seconds per compile and per run of one snippet; slower ones are dropped")
+    synthetic_programs: int = _f(2000, "programs the \"synthetic\" source generates")
+    max_snippets: int = _f(0, "cap on candidates per snippet source after dedup, before verification (0 = no cap)")
+    tokenizer_from: str = _f("", "\"\" = train a new BPE on the train split; else reuse a tokenizer: a tokenizer.json, "
+                             "a directory holding one (checkpoint, prepared data), or a recipe .toml whose prepared "
+                             "tokenizer is used (its data is prepared first if missing). data.vocab_size must match it")
+    fim_rate: float = _f(0.0, "fraction of train documents rewritten fill-in-the-middle (PSM, <|fim_prefix|>...), "
+                         "seeded; val stays plain so bits per byte compare across recipes")
 
 
 @dataclass
@@ -82,8 +96,12 @@ class TrainSection:
     grad_accum: int = _f(1, "micro-batches per optimizer step; global batch = batch_size*grad_accum*world_size")
     seed: int = _f(1337, "seed for model init and batch sampling")
     device: str = _f("auto", "auto (cuda if present) | cpu | cuda")
-    dtype: str = _f("auto", "auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16")
+    dtype: str = _f("auto", "auto (bf16 autocast on CUDA and on CPUs with AVX512-BF16 or AMX, else fp32) | fp32 | bf16")
     threads: int = _f(0, "torch CPU threads per process (0 = torch's default)")
+    compile: bool = _f(False, "torch.compile (inductor) the training forward; the first steps pay the compile time")
+    init_from: str = _f("", "start from this checkpoint's (or run directory's newest) weights with fresh optimizer "
+                        "and schedule, e.g. a stage-2 run on other data; \"\" = random init. The model config and "
+                        "tokenizer must match")
 
 
 @dataclass
@@ -173,6 +191,7 @@ class Recipe:
     logging: LoggingSection = field(default_factory=LoggingSection)
     guard: GuardSection = field(default_factory=GuardSection)
     source: str = ""  # path the recipe was read from (informational)
+    set_keys: tuple[str, ...] = ()  # "section.key" paths given by --set overrides, in order
 
     def to_dict(self) -> dict:
         d = {s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}
@@ -238,7 +257,9 @@ def _parse_text(text: str, tp: Any, key: str) -> Any:
         return text.lower() in ("true", "yes", "on", "1")
     try:
         value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except ValueError as e:  # TOMLDecodeError is one; Python's int parser refuses more than 4300 digits
+        if not isinstance(e, tomllib.TOMLDecodeError):
+            raise NanochatError(f"recipe key {key!r}: {text[:20]}... is too large a number") from None
         if typing.get_origin(tp) is list:
             value = [s.strip() for s in text.split(",") if s.strip()]
         else:
@@ -313,6 +334,7 @@ def recipe_from_dict(d: dict, overrides: list[str] | tuple[str, ...] = ()) -> Re
         path, text = item.split("=", 1)
         section, key = path.strip().split(".", 1)
         _set_key(recipe, section, key.strip(), text.strip(), from_text=True)
+        recipe.set_keys += (f"{section}.{key.strip()}",)
     _check(recipe)
     return recipe
 
@@ -324,7 +346,7 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise NanochatError(f"recipe {p} not found; pass a TOML file such as recipes/tiny.toml")
     try:
         d = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as e:  # ValueError: an int of > 4300 digits
         raise NanochatError(f"recipe {p} is not valid TOML: {e}") from None
     recipe = recipe_from_dict(d, overrides)
     recipe.source = str(p)
@@ -333,6 +355,12 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 def _check(r: Recipe) -> None:
     """Range checks that a type check cannot express."""
+    for section in SECTIONS:  # torch and numpy hold counts as int64: a bigger one would overflow deep inside
+        values = getattr(r, section).overrides if section == "model" else dataclasses.asdict(getattr(r, section))
+        for key, v in values.items():
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63:
+                raise NanochatError(f"recipe key '{section}.{key}' is too large ({str(v)[:12]}..., "
+                                    f"{len(str(abs(v)))} digits); the largest is {2**63 - 1}")
     positive = {
         "data.vocab_size": r.data.vocab_size, "train.steps": r.train.steps, "train.batch_size": r.train.batch_size,
         "train.seq_len": r.train.seq_len, "train.grad_accum": r.train.grad_accum, "logging.every": r.logging.every,
@@ -365,6 +393,10 @@ def _check(r: Recipe) -> None:
         raise NanochatError(f"recipe key 'schedule.decay_fraction' must be in [0, 1], got {r.schedule.decay_fraction}")
     if not 0.0 <= r.loss.label_smoothing < 1.0:
         raise NanochatError(f"recipe key 'loss.label_smoothing' must be in [0, 1), got {r.loss.label_smoothing}")
+    name = r.logging.metrics_file
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise NanochatError(f"recipe key 'logging.metrics_file' must be a plain file name inside checkpoint.dir "
+                            f"(e.g. metrics.jsonl), got {name!r}")
     if not r.data.sources:
         raise NanochatError("recipe key 'data.sources' is empty; list at least one of debian, cargo, rust-src or a directory")
 

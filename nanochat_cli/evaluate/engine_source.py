@@ -44,7 +44,8 @@ class EngineSource:
                 "context_overflows": self.context_overflows}
 
     def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
-        from nanochat_cli.infer import ContextFull, IncrementalDecoder, Sampler, SamplingParams, StopMatcher
+        from nanochat_cli.infer import ContextFull, Sampler, SamplingParams, StopMatcher
+        from nanochat_cli.infer.healing import HealedPrompt, healer_for
 
         engine, tok = self.engine, self.lm.tokenizer
         jobs = [(ri, si) for ri in range(len(requests)) for si in range(params.n_samples)]
@@ -59,9 +60,11 @@ class EngineSource:
             while pending:
                 ri, si = pending.pop()
                 req = requests[ri]
-                ids = self.lm.encode(req.prompt)
                 sp = SamplingParams(temperature=params.temperature, top_p=params.top_p, seed=params.seed + si,
-                                    max_tokens=params.max_tokens, stop=list(req.stop))
+                                    max_tokens=params.max_tokens, stop=list(req.stop),
+                                    token_healing=params.token_healing)
+                heal = HealedPrompt(healer_for(tok), self.lm.encode(req.prompt), sp.token_healing and sp.max_tokens > 0)
+                ids = heal.ids
                 engine.reset(slot)
                 try:
                     logits = engine.prefill(slot, ids) if ids else None
@@ -71,7 +74,7 @@ class EngineSource:
                     self.context_overflows += 1
                     continue  # empty completion
                 active[slot] = {"job": (ri, si), "sampler": Sampler(sp), "history": list(ids), "logits": logits,
-                                "decoder": IncrementalDecoder(tok, ids), "stops": StopMatcher(sp.stop),
+                                "heal": heal, "decoder": heal.decoder(tok), "stops": StopMatcher(sp.stop),
                                 "text": [], "n": 0, "max": params.max_tokens}
                 return
 
@@ -80,7 +83,8 @@ class EngineSource:
         while active:
             step_slots, step_tokens = [], []
             for slot, st in list(active.items()):
-                t = st["sampler"](st["logits"], st["history"])
+                t = st["sampler"](st["heal"].mask(st["logits"]), st["history"])
+                st["heal"].push(t)
                 st["history"].append(t)
                 st["n"] += 1
                 done = t in self.lm.eos_ids

@@ -36,6 +36,7 @@ class GenerationParams:
     top_p: float = 0.95
     max_tokens: int = 512
     seed: int = 0
+    token_healing: bool = True  # native engine: re-spell the prompt's last tokens (infer/healing.py); --no-token-healing
 
 
 @dataclass(frozen=True)

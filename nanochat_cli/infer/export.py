@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nanochat_cli.atomic_write import check_output_path
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.ternary import PlanarWeights, write_gguf
@@ -70,9 +71,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, fmt: str = "nanoc
     """`nanochat export`: write the checkpoint as a GGUF of the given format; returns the output path."""
     if fmt not in FORMATS:
         raise NanochatError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = Path(out)
-    if out.is_dir():
-        raise NanochatError(f"output {out} is a directory; pass a file name such as {out / 'model.gguf'}")
+    out = check_output_path(out, "output")  # before loading: a bad -o fails at once and never hits a device node
     weights = checkpoint_weights(checkpoint)
     try:
         if fmt == "nanochat":

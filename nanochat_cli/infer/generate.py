@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer.detok import IncrementalDecoder, StopMatcher
+from nanochat_cli.infer.detok import StopMatcher
 from nanochat_cli.infer.engine import Engine
 from nanochat_cli.infer.forward import NativeModel
+from nanochat_cli.infer.healing import HealedPrompt, healer_for
 from nanochat_cli.infer.sampling import Sampler, SamplingParams
 from nanochat_cli.infer.weights import ModelWeights, load_model_weights
 
@@ -34,7 +35,7 @@ class LoadedModel:
         return Engine(self.model, n_slots, ctx)
 
     def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
+        return self.tokenizer.encode(utf8_text(text), add_special_tokens=False).ids
 
 
 def load_model(path, threads: int | None = None, mix=np.float32, int8_head: bool | None = None) -> LoadedModel:
@@ -50,6 +51,17 @@ def load_model(path, threads: int | None = None, mix=np.float32, int8_head: bool
     model = NativeModel(weights, mix=mix, int8_head=int8_head)
     eos = {i for i in (tokenizer.token_to_id(EOT),) if i is not None} | set(weights.eos_ids)
     return LoadedModel(model, tokenizer, weights, eos)
+
+
+def utf8_text(text: str, what: str = "the prompt") -> str:
+    """text itself when it is valid Unicode; a lone surrogate (e.g. bytes that were not UTF-8 in a shell argument,
+    which Python keeps as surrogate escapes) is one clear error instead of the tokenizer's TypeError."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise NanochatError(f"{what} is not valid UTF-8 text (character {e.start} is {text[e.start]!r}, from bytes "
+                            "that are not UTF-8 or a lone surrogate); pass UTF-8 text") from None
+    return text
 
 
 @dataclass
@@ -78,9 +90,11 @@ class GenerationStats:
 
 
 def generate_ids(engine: Engine, prompt_ids: list[int], params: SamplingParams, eos_ids=frozenset(),
-                 slot: int = 0, stats: GenerationStats | None = None) -> Iterator[tuple[int, str | None]]:
+                 slot: int = 0, stats: GenerationStats | None = None,
+                 heal: HealedPrompt | None = None) -> Iterator[tuple[int, str | None]]:
     """Token ids for one prompt: yields (token, None) ..., the last one with its finish reason.
 
+    With heal, prompt_ids is heal.ids and the first tokens are constrained to re-spell the backed-off text.
     A prompt that does not fit the context raises ContextFull; reaching the context ends with "length"."""
     stats = stats if stats is not None else GenerationStats()
     sampler = Sampler(params)
@@ -95,7 +109,9 @@ def generate_ids(engine: Engine, prompt_ids: list[int], params: SamplingParams, 
     history = list(prompt_ids)
     t0 = time.perf_counter()
     while True:
-        tok = sampler(logits, history)
+        tok = sampler(heal.mask(logits) if heal else logits, history)
+        if heal:
+            heal.push(tok)
         history.append(tok)
         stats.generated_tokens += 1
         stats.decode_seconds = time.perf_counter() - t0  # kept current: a consumer may stop early (stop string)
@@ -111,12 +127,16 @@ def generate_ids(engine: Engine, prompt_ids: list[int], params: SamplingParams, 
 
 def generate(engine: Engine, tokenizer, prompt: str | list[int], params: SamplingParams, eos_ids=frozenset(),
              slot: int = 0, stats: GenerationStats | None = None) -> Iterator[GenerationEvent]:
-    """Text events for one prompt, UTF-8 safe, stop strings cut out; the last event has finish_reason set."""
-    ids = prompt if isinstance(prompt, list) else tokenizer.encode(prompt, add_special_tokens=False).ids
-    decoder = IncrementalDecoder(tokenizer, ids)
+    """Text events for one prompt, UTF-8 safe, stop strings cut out; the last event has finish_reason set.
+
+    The text is what follows the prompt exactly: with token healing the first tokens re-spell the prompt's
+    backed-off end, and that text is not returned (nor matched against stop strings)."""
+    ids = prompt if isinstance(prompt, list) else tokenizer.encode(utf8_text(prompt), add_special_tokens=False).ids
+    heal = HealedPrompt(healer_for(tokenizer), ids, params.token_healing and params.max_tokens > 0)
+    decoder = heal.decoder(tokenizer)
     stops = StopMatcher(params.stop)
     finish = None
-    for tok, finish in generate_ids(engine, ids, params, eos_ids, slot, stats):
+    for tok, finish in generate_ids(engine, heal.ids, params, eos_ids, slot, stats, heal):
         if finish == "stop" and tok in eos_ids:
             yield GenerationEvent(tok, stops.flush(), "stop")
             return

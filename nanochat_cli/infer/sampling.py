@@ -38,6 +38,8 @@ class SamplingParams:
     max_tokens: int = 256
     stop: list[str] = field(default_factory=list)
     """Generation stops before the first occurrence of any of these strings (not included in the output)."""
+    token_healing: bool = True
+    """Back off the prompt's last tokens and make the first sampled tokens re-spell them (infer/healing.py)."""
 
     def validate(self) -> None:
         checks = [
@@ -49,6 +51,7 @@ class SamplingParams:
             (-2 <= self.presence_penalty <= 2, "presence_penalty must be in [-2, 2]"),
             (-2 <= self.frequency_penalty <= 2, "frequency_penalty must be in [-2, 2]"),
             (self.max_tokens >= 0, "max_tokens must be >= 0"),
+            (self.seed is None or self.seed >= 0, f"seed must be >= 0 (numpy seeds are non-negative), got {self.seed}"),
             (all(isinstance(s, str) and s for s in self.stop), "stop strings must be non-empty"),
         ]
         for ok, why in checks:

@@ -8,7 +8,9 @@ an atomic checkpoint. Rank 0 writes everything; all ranks compute.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 import signal
 import time
 from contextlib import nullcontext
@@ -24,6 +26,7 @@ from nanochat_cli.recipes import Recipe, model_config
 from nanochat_cli.train import checkpoint as ckpt
 from nanochat_cli.train import distributed as D
 from nanochat_cli.train.batches import WindowSampler, validation_offsets
+from nanochat_cli.train.memory import check_training_memory
 from nanochat_cli.train.guard import CollapseGuard
 from nanochat_cli.train.loss import lm_loss
 from nanochat_cli.train.optim import build_optimizers, set_lr_multiplier
@@ -40,8 +43,24 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def cpu_has_bf16() -> bool:
+    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16), where oneDNN's bf16 matmuls pay off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def resolve_dtype(device: torch.device, dtype: str) -> str:
+    """The recipe's train.dtype made concrete: "auto" is bf16 on CUDA and on bf16-capable CPUs, else fp32."""
+    if dtype != "auto":
+        return dtype
+    return "bf16" if device.type == "cuda" or cpu_has_bf16() else "fp32"
+
+
 def _autocast(device: torch.device, dtype: str):
-    if dtype == "bf16" or (dtype == "auto" and device.type == "cuda"):
+    if resolve_dtype(device, dtype) == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
@@ -149,6 +168,10 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
     """Run (or resume) the recipe's training; returns a summary dict. See the module docstring."""
     t_cfg = recipe.train
     device = resolve_device(t_cfg.device)
+    resume_dir, run_dir = None, Path(recipe.checkpoint.dir).expanduser()
+    if resume:  # a resume writes into the run it continues, never into the recipe's checkpoint.dir
+        resume_dir, run_dir = ckpt.resume_target(resume, recipe.checkpoint.dir, recipe.set_keys)
+        recipe = dataclasses.replace(recipe, checkpoint=dataclasses.replace(recipe.checkpoint, dir=str(run_dir)))
     info = D.init_distributed(device.type)
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
@@ -157,21 +180,22 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
         torch.set_num_threads(t_cfg.threads)
     show = recipe.logging.progress if show_progress is None else show_progress
     show = show and info.is_main
-    run_dir = Path(recipe.checkpoint.dir).expanduser()
     try:
-        return _train(recipe, resume, device, info, run_dir, show)
+        return _train(recipe, resume_dir, device, info, run_dir, show)
     finally:
         torch.set_num_threads(threads_before)  # a caller in the same process keeps its setting
         D.shutdown(info)
 
 
-def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show: bool) -> dict:
+def _train(recipe: Recipe, resume_dir: Path | None, device, info: D.DistInfo, run_dir: Path, show: bool) -> dict:
+    """Everything is checked (recipe, model, resume target, data) before the run directory is created."""
     from nanochat_cli.model import TernaryLM
 
     t_cfg = recipe.train
-    resume_dir = ckpt.resolve_checkpoint(resume) if resume else None
     if info.is_main:
         ckpt.check_writable(run_dir)
+        if resume_dir is None:
+            ckpt.restore_interrupted_rewrite(run_dir)
         if resume_dir is None and ckpt.list_checkpoints(run_dir):
             raise NanochatError(
                 f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` "
@@ -180,6 +204,15 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
     cfg = model_config(recipe)  # before the (long) data preparation, so a bad [model] fails at once
     if t_cfg.seq_len > cfg.max_seq_len:
         raise NanochatError(f"train.seq_len {t_cfg.seq_len} exceeds the model's max_seq_len {cfg.max_seq_len}; lower it or set model.max_seq_len")
+    check_training_memory(cfg, recipe, device)  # before allocating the model or the validation windows
+    if resume_dir is not None:
+        saved = ckpt.read_config(resume_dir)["model"]
+        changed = sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v)
+        if changed:
+            raise NanochatError(
+                f"cannot resume {resume_dir}: the recipe's model differs from the checkpoint's in {', '.join(changed)}; "
+                "resume with the recipe the run was started with"
+            )
     prepared = _prepare(recipe, info, show)
     if prepared.manifest["vocab_size"] > cfg.vocab_size:
         raise NanochatError(f"the tokenizer has {prepared.manifest['vocab_size']} tokens but the model only {cfg.vocab_size}")
@@ -191,21 +224,18 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
     guard = CollapseGuard(recipe.guard)
     start = 0
     if resume_dir is not None:
-        saved = ckpt.read_config(resume_dir)["model"]
-        changed = sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v)
-        if changed:
-            raise NanochatError(
-                f"cannot resume {resume_dir}: the recipe's model differs from the checkpoint's in {', '.join(changed)}; "
-                "resume with the recipe the run was started with"
-            )
         state = ckpt.load_training_state(resume_dir, model, opts)
         start = int(state["step"])
         guard.load_state_dict(state["guard"])
+    elif t_cfg.init_from:
+        init_dir = ckpt.load_initial_weights(t_cfg.init_from, model, cfg.to_dict(), prepared.tokenizer_path)
     params = [p for p in model.parameters() if p.requires_grad]
     net = model
+    if t_cfg.compile:
+        net = torch.compile(model)
     if info.enabled:
         net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None,
+            net, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=bool(getattr(cfg, "moe_experts", 0)),
         )
 
@@ -219,10 +249,15 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
     flops_tok = flops_per_token(_matmul_params(model, cfg), cfg.n_layers, cfg.d_model, t_cfg.seq_len)
     peak = peak_flops(device, torch.get_num_threads(), recipe.logging.peak_flops) * info.world
 
+    stale = ckpt.open_run_dir(run_dir) if info.is_main else []  # the first thing this run creates
     metrics = MetricsLog(run_dir / recipe.logging.metrics_file, start if resume_dir else None) if info.is_main else None
     live = LiveLine(total_steps, start, show)
+    if stale:
+        live.message(f"removed what a killed run left in {run_dir}: {', '.join(stale)}", "yellow")
     if resume_dir is not None:
         live.message(f"resumed from {resume_dir} at step {start}", "green")
+    elif t_cfg.init_from:
+        live.message(f"initialised from {init_dir}", "green")
     checkpoint_cfg = {"data": {"dir": str(prepared.dir), "bytes_per_token": prepared.manifest["bytes_per_token"]}}
 
     def save(step: int) -> Path | None:
@@ -260,7 +295,7 @@ def _train(recipe: Recipe, resume, device, info: D.DistInfo, run_dir: Path, show
                 record = None
                 dt = time.time() - window_t  # measured before validation: tok/s counts training only
                 if do_val:
-                    last["val_loss"], last["val_bpb"] = evaluate_val(net.module if info.enabled else net, val_tokens, recipe,
+                    last["val_loss"], last["val_bpb"] = evaluate_val(model, val_tokens, recipe,
                                                                       device, info, bpt_val)
                 if do_log:
                     tok_s = window_steps * tokens_per_step / max(dt, 1e-9)

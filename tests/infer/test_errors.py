@@ -63,8 +63,8 @@ def test_prompt_longer_than_context_is_one_clear_error(gguf_path):
 def test_generation_stops_with_length_at_the_context_limit(gguf_path):
     lm = load_model(gguf_path)
     engine = lm.engine(ctx=24)
-    events = list(generate(engine, lm.tokenizer, list(range(5, 25)), SamplingParams(temperature=0, max_tokens=100),
-                           eos_ids=set()))
+    params = SamplingParams(temperature=0, max_tokens=100, token_healing=False)  # all 20 prompt tokens prefilled
+    events = list(generate(engine, lm.tokenizer, list(range(5, 25)), params, eos_ids=set()))
     assert events[-1].finish_reason == "length"
     assert sum(e.token is not None for e in events) == 5  # 20 prompt tokens + 4 decoded fill 24; the 5th is sampled
     assert engine.length(0) == 24
