@@ -16,7 +16,7 @@ from nanochat_cli.data.fim import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, FimDocumen
 from nanochat_cli.data.prepare import prepare_data
 from nanochat_cli.data.snippet import Snippet
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sandbox import find_rustc
+from tests.data.rustc import needs_rustc
 from tests.data.synthetic import make_corpus, tiny_recipe
 
 EVAL_PROMPT = (
@@ -28,13 +28,6 @@ EVAL_TESTS = (
     "    assert_eq!(candidate(String::from(\"Alone\")), 3);\n}\n"
 )
 
-
-def _rustc_present() -> bool:
-    try:
-        find_rustc()
-    except NanochatError:
-        return False
-    return True
 
 
 def test_snippet_decontamination_by_signature_alone_and_by_normalized_body():
@@ -98,7 +91,7 @@ def _snippet_recipe(tmp_path, *overrides):
         "data.val_fraction=0.3", *overrides])
 
 
-@pytest.mark.skipif(not _rustc_present(), reason="rustc not installed")
+@needs_rustc
 def test_prepare_builds_a_verified_corpus_split_by_group(tmp_path, stub_synthetic):
     p = prepare_data(_snippet_recipe(tmp_path), show_progress=False)
     st = p.manifest["snippets"]["synthetic"]

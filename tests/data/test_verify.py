@@ -10,18 +10,7 @@ from nanochat_cli.data import verify
 from nanochat_cli.data.snippet import Snippet
 from nanochat_cli.data.verify import VerifyOptions, verify_snippets
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sandbox import find_rustc
-
-
-def _rustc_present() -> bool:
-    try:
-        find_rustc()
-    except NanochatError:
-        return False
-    return True
-
-
-needs_rustc = pytest.mark.skipif(not _rustc_present(), reason="rustc not installed")
+from tests.data.rustc import needs_rustc
 
 
 @needs_rustc

@@ -20,7 +20,7 @@ from nanochat_cli.infer.sampling import SamplingParams
 from nanochat_cli.infer.weights import load_model_weights
 from nanochat_cli.ternary import PlanarWeights, write_gguf
 from nanochat_cli.ternary.constants import CODE_INVALID, KEY_CONFIG_JSON, KEY_TOKENIZER_JSON
-from tests.reliability.test_data_loss import in_process, one_error_line
+from tests.cli_helpers import in_process, one_error_line
 
 REPO = Path(__file__).resolve().parents[2]
 GREEDY = SamplingParams(temperature=0, max_tokens=3, token_healing=False)

@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from nanochat_cli.errors import NanochatError
 from nanochat_cli.recipes import load_recipe
 from nanochat_cli.train.checkpoint import list_checkpoints, open_run_dir, resume_target
 from nanochat_cli.train.trainer import train
+from tests.cli_helpers import in_process, one_error_line
 from tests.data.synthetic import make_corpus, tiny_recipe
 from tests.train.run_helpers import nanochat, read_metrics, write_recipe
 
@@ -40,25 +39,6 @@ def base(tmp_path_factory):
 def snapshot(directory: Path) -> dict[str, str]:
     return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def in_process(capsys, monkeypatch, *args: str) -> subprocess.CompletedProcess:
-    """cli.main() in this process (no fresh torch import), as a CompletedProcess."""
-    from nanochat_cli import cli
-
-    monkeypatch.setattr(sys, "argv", ["nanochat", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main()
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, exit_info.value.code, out.out, out.err)
-
-
-def one_error_line(proc: subprocess.CompletedProcess, match: str) -> None:
-    assert proc.returncode == 1, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
-    assert match in " ".join(proc.stderr.split()), proc.stderr  # rich may wrap the line on narrow terminals
-    assert "Traceback" not in proc.stderr
 
 
 # ---- resume ----

@@ -51,10 +51,12 @@ def test_a_model_that_fails_to_load_reports_why():
 
 
 @pytest.mark.parametrize("argv,message", [([], "no model given"), (["/no/such/model.gguf"], "not found")])
-def test_cli_without_a_usable_model_is_one_clear_line(monkeypatch, capsys, argv, message):
-    from nanochat_cli import cli
+def test_cli_without_a_usable_model_is_one_clear_line(monkeypatch, capsys, tmp_path, argv, message):
+    from nanochat_cli import cli, shipped_model
 
     monkeypatch.delenv("NANOCHAT_MODEL", raising=False)
+    # with no MODEL, serve runs the shipped models/rust_small.gguf: here it is missing
+    monkeypatch.setattr(shipped_model, "SHIPPED_MODEL", tmp_path / "rust_small.gguf")
     monkeypatch.setattr(sys, "argv", ["nanochat", "serve", *argv])
     with pytest.raises(SystemExit) as e:
         cli.main()

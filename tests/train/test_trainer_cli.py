@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.cli_helpers import in_process, one_error_line
 from tests.data.synthetic import make_corpus, tiny_recipe
 from tests.train.run_helpers import REPO, nanochat, read_metrics, write_recipe
 
@@ -20,40 +21,21 @@ def corpus(tmp_path_factory):
     return make_corpus(root / "src", n_crates=6, files_per_crate=4), root / "cache"
 
 
-def in_process(capsys, monkeypatch, *args: str) -> subprocess.CompletedProcess:
-    """cli.main() in this process (fast: no fresh torch import), as a CompletedProcess."""
-    from nanochat_cli import cli
-
-    monkeypatch.setattr(sys, "argv", ["nanochat", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main()
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, exit_info.value.code, out.out, out.err)
-
-
-def _one_error_line(proc: subprocess.CompletedProcess, match: str) -> None:
-    assert proc.returncode == 1, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
-    assert match in " ".join(proc.stderr.split()), proc.stderr  # rich may wrap the line on narrow terminals
-    assert "Traceback" not in proc.stderr
-
-
 @pytest.mark.slow  # one real subprocess (a fresh torch import: ~5-15 s on a busy machine)
 def test_bad_recipe_key_is_one_line_error(tmp_path, capsys, monkeypatch):
     bad = tmp_path / "bad.toml"
     bad.write_text("[train]\nstpes = 10\n")
-    _one_error_line(nanochat("train", str(bad)), "unknown recipe key 'train.stpes'")  # one real subprocess
-    _one_error_line(in_process(capsys, monkeypatch, "data", "prepare", str(REPO / "recipes" / "tiny.toml"),
+    one_error_line(nanochat("train", str(bad)), "unknown recipe key 'train.stpes'")  # one real subprocess
+    one_error_line(in_process(capsys, monkeypatch, "data", "prepare", str(REPO / "recipes" / "tiny.toml"),
                                "--set", "data.vocab_size=big"), "'data.vocab_size' must be int")
 
 
 def test_missing_data_source_is_one_line_error(tmp_path, capsys, monkeypatch):
     recipe = write_recipe(tiny_recipe(tmp_path / "no-such-dir", tmp_path / "cache"), tmp_path / "r.toml")
-    _one_error_line(in_process(capsys, monkeypatch, "data", "prepare", str(recipe)), "is not a directory")
+    one_error_line(in_process(capsys, monkeypatch, "data", "prepare", str(recipe)), "is not a directory")
     (tmp_path / "empty").mkdir()
     recipe = write_recipe(tiny_recipe(tmp_path / "empty", tmp_path / "cache"), tmp_path / "r2.toml")
-    _one_error_line(in_process(capsys, monkeypatch, "train", str(recipe)), "no Rust sources found")
+    one_error_line(in_process(capsys, monkeypatch, "train", str(recipe)), "no Rust sources found")
 
 
 def test_unwritable_checkpoint_dir_is_one_line_error(corpus, tmp_path, capsys, monkeypatch):
@@ -61,7 +43,7 @@ def test_unwritable_checkpoint_dir_is_one_line_error(corpus, tmp_path, capsys, m
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")  # root can write anywhere; a file in the path cannot be a directory
     recipe = write_recipe(tiny_recipe(src, cache, blocker / "run"), tmp_path / "r.toml")
-    _one_error_line(in_process(capsys, monkeypatch, "train", str(recipe)), "is not writable")
+    one_error_line(in_process(capsys, monkeypatch, "train", str(recipe)), "is not writable")
 
 
 @pytest.mark.slow
