@@ -225,3 +225,14 @@ def test_fuzzed_gguf_either_runs_or_raises_nanochat_error(models, tmp_path):
             outcomes["refused"] += 1
         path.unlink()
     assert outcomes["refused"] > 0, outcomes
+
+
+@pytest.mark.parametrize("case", ["config-null", "mhc-tensors-missing", "heads-disagree", "nan-weight", "inf-scale"])
+def test_serve_refuses_a_hostile_gguf_with_one_line(models, tmp_path, capsys, monkeypatch, case):
+    kwargs, base, match = HOSTILE[case]
+    path = variant(models[base], tmp_path / f"{case}.gguf", **kwargs)
+    proc = in_process(capsys, monkeypatch, "serve", str(path), "--port", "0")
+    # serve listens while it loads (/health says 503 "loading"), so its "listening" line comes first
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 1 and len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert match in " ".join(proc.stderr.split())
