@@ -15,6 +15,11 @@ _GENERATED = re.compile(
 )
 
 
+def is_generated(raw: bytes) -> bool:
+    """A generator's marker in the file's first KiB: such files teach nothing."""
+    return bool(_GENERATED.search(raw[:1024]))
+
+
 def reject_reason(raw: bytes, data) -> str | None:
     if len(raw) < data.min_file_bytes:
         return "too_small"
@@ -26,7 +31,7 @@ def reject_reason(raw: bytes, data) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return "not_utf8"
-    if _GENERATED.search(raw[:1024]):
+    if is_generated(raw):
         return "generated"
     if max((len(line) for line in text.splitlines()), default=0) > data.max_line_length:
         return "long_lines"
