@@ -236,11 +236,9 @@ def generate(
     params = SamplingParams(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                             repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop),
                             token_healing=not no_token_healing)
-    if model is None:
-        from nanochat_cli.shipped_model import shipped_model
+    from nanochat_cli.shipped_model import model_or_shipped
 
-        model = str(shipped_model())
-    generate_command(model, prompt, params, threads, ctx)
+    generate_command(model_or_shipped(model), prompt, params, threads, ctx)
 
 
 # ---- serve ----
@@ -267,13 +265,9 @@ def serve(
     """Serve a model over an OpenAI-compatible HTTP API (SSE streaming, continuous batching, /metrics)."""
     from nanochat_cli.serve import ServeConfig
     from nanochat_cli.serve import serve as run_server
+    from nanochat_cli.shipped_model import model_or_shipped
 
-    if not model:
-        from nanochat_cli.shipped_model import shipped_model
-
-        model = str(shipped_model())
-
-    run_server(ServeConfig(model=model or "", host=host, port=port, api_key=api_key, parallel=parallel, ctx=ctx,
+    run_server(ServeConfig(model=model_or_shipped(model), host=host, port=port, api_key=api_key, parallel=parallel, ctx=ctx,
                            model_alias=alias, max_queue=max_queue, max_body_bytes=max_body_bytes,
                            max_messages=max_messages, max_tokens_limit=max_tokens_limit, prefill_chunk=prefill_chunk,
                            shutdown_timeout=shutdown_timeout, threads=threads, read_timeout=read_timeout))

@@ -18,3 +18,8 @@ def shipped_model() -> Path:
             "name a .gguf or a checkpoint directory"
         )
     return SHIPPED_MODEL
+
+
+def model_or_shipped(given: str | Path | None) -> str:
+    """The model a command was given, else the shipped one (what `generate`, `serve` and `eval` do with none)."""
+    return str(given) if given else str(shipped_model())
