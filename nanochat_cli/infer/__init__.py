@@ -20,6 +20,8 @@ The API (what `nanochat serve` builds on):
     for ev in generate(engine, lm.tokenizer, "fn main() {", params, lm.eos_ids):
         ev.token, ev.text, ev.finish_reason   # text is UTF-8 safe and never contains a stop string;
                                               #   finish_reason "stop" (EOS / stop string) or "length" on the last
+    seq = SequenceDecode.start(tokenizer, ids, params, lm.eos_ids)   # the one decode loop (infer/decode.py):
+    step = seq.step(logits); seq.flush()      #   serve's slots, eval and RL (decode_batch) step it too
     IncrementalDecoder(tokenizer, prompt_ids).push(tok) -> str, StopMatcher(stops).push(text) -> str
 
 Heavy calls (the kernels through cffi, numpy/torch array ops) release the GIL, so an asyncio server can run
@@ -27,7 +29,8 @@ the engine in a worker thread and stay responsive. An Engine is used by one thre
 DeltaNet models cannot truncate to the middle of a cached sequence (their state is recurrent): truncate to 0.
 """
 
-from nanochat_cli.infer.detok import IncrementalDecoder, StopMatcher
+from nanochat_cli.infer.decode import DecodeStep, SequenceDecode, decode_batch
+from nanochat_cli.infer.detok import IncrementalDecoder, StopMatcher, TextStream
 from nanochat_cli.infer.engine import ContextFull, Engine
 from nanochat_cli.infer.export import export_checkpoint, model_weights, write_nanochat_gguf
 from nanochat_cli.infer.forward import NativeModel
@@ -39,11 +42,12 @@ from nanochat_cli.infer.generate import (
     generate_ids,
     load_model,
 )
-from nanochat_cli.infer.sampling import Sampler, SamplingParams
+from nanochat_cli.infer.sampling import HistorySampler, Sampler, SamplingParams
 from nanochat_cli.infer.weights import ModelWeights, load_model_weights
 
 __all__ = [
-    "ContextFull", "Engine", "GenerationEvent", "GenerationStats", "IncrementalDecoder", "LoadedModel",
-    "ModelWeights", "NativeModel", "Sampler", "SamplingParams", "StopMatcher", "export_checkpoint", "generate",
-    "generate_ids", "load_model", "load_model_weights", "model_weights", "write_nanochat_gguf",
+    "ContextFull", "DecodeStep", "Engine", "GenerationEvent", "GenerationStats", "HistorySampler",
+    "IncrementalDecoder", "LoadedModel", "ModelWeights", "NativeModel", "Sampler", "SamplingParams",
+    "SequenceDecode", "StopMatcher", "TextStream", "decode_batch", "export_checkpoint", "generate", "generate_ids",
+    "load_model", "load_model_weights", "model_weights", "write_nanochat_gguf",
 ]

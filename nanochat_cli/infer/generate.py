@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer.detok import StopMatcher
+from nanochat_cli.infer.decode import DecodeStep, SequenceDecode
 from nanochat_cli.infer.engine import Engine
 from nanochat_cli.infer.forward import NativeModel
-from nanochat_cli.infer.healing import HealedPrompt, healer_for
-from nanochat_cli.infer.sampling import Sampler, SamplingParams
+from nanochat_cli.infer.healing import HealedPrompt
+from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
 from nanochat_cli.infer.weights import ModelWeights, load_model_weights
 
 EOT = "<|endoftext|>"
@@ -92,37 +92,15 @@ class GenerationStats:
 def generate_ids(engine: Engine, prompt_ids: list[int], params: SamplingParams, eos_ids=frozenset(),
                  slot: int = 0, stats: GenerationStats | None = None,
                  heal: HealedPrompt | None = None) -> Iterator[tuple[int, str | None]]:
-    """Token ids for one prompt: yields (token, None) ..., the last one with its finish reason.
+    """Token ids for one prompt: yields (token, None) ..., the last one with its finish reason. No text, so
+    params.stop is not looked at (generate matches stop strings).
 
     With heal, prompt_ids is heal.ids and the first tokens are constrained to re-spell the backed-off text.
     A prompt that does not fit the context raises ContextFull; reaching the context ends with "length"."""
-    stats = stats if stats is not None else GenerationStats()
-    sampler = Sampler(params)
-    if not prompt_ids:
-        raise NanochatError("the prompt is empty; give at least one token of text")
-    if params.max_tokens == 0:
-        return
-    engine.reset(slot)
-    t0 = time.perf_counter()
-    logits = engine.prefill(slot, prompt_ids)
-    stats.prompt_tokens, stats.prefill_seconds = len(prompt_ids), time.perf_counter() - t0
-    history = list(prompt_ids)
-    t0 = time.perf_counter()
-    while True:
-        tok = sampler(heal.mask(logits) if heal else logits, history)
-        if heal:
-            heal.push(tok)
-        history.append(tok)
-        stats.generated_tokens += 1
-        stats.decode_seconds = time.perf_counter() - t0  # kept current: a consumer may stop early (stop string)
-        if tok in eos_ids:
-            yield tok, "stop"
-            return
-        if stats.generated_tokens >= params.max_tokens or engine.length(slot) >= engine.ctx:
-            yield tok, "length"
-            return
-        yield tok, None
-        logits = engine.decode([slot], [tok])[0]
+    heal = heal if heal is not None else HealedPrompt(None, prompt_ids)
+    seq = SequenceDecode(None, heal, HistorySampler(params, heal.ids), eos_ids=eos_ids, max_tokens=params.max_tokens)
+    for step in _decode_one(engine, seq, slot, stats):
+        yield step.token, step.finish_reason
 
 
 def generate(engine: Engine, tokenizer, prompt: str | list[int], params: SamplingParams, eos_ids=frozenset(),
@@ -132,21 +110,32 @@ def generate(engine: Engine, tokenizer, prompt: str | list[int], params: Samplin
     The text is what follows the prompt exactly: with token healing the first tokens re-spell the prompt's
     backed-off end, and that text is not returned (nor matched against stop strings)."""
     ids = prompt if isinstance(prompt, list) else tokenizer.encode(utf8_text(prompt), add_special_tokens=False).ids
-    heal = HealedPrompt(healer_for(tokenizer), ids, params.token_healing and params.max_tokens > 0)
-    decoder = heal.decoder(tokenizer)
-    stops = StopMatcher(params.stop)
-    finish = None
-    for tok, finish in generate_ids(engine, heal.ids, params, eos_ids, slot, stats, heal):
-        if finish == "stop" and tok in eos_ids:
-            yield GenerationEvent(tok, stops.flush(), "stop")
+    seq = SequenceDecode.start(tokenizer, ids, params, eos_ids)
+    for step in _decode_one(engine, seq, slot, stats):
+        if step.finish_reason:
+            yield GenerationEvent(step.token, step.text + seq.flush(), step.finish_reason)
             return
-        text = stops.push(decoder.push(tok))
-        if stops.stopped:
-            yield GenerationEvent(tok, text, "stop")
+        yield GenerationEvent(step.token, step.text)
+    yield GenerationEvent(None, seq.flush(), "length")  # max_tokens == 0
+
+
+def _decode_one(engine: Engine, seq: SequenceDecode, slot: int, stats: GenerationStats | None) -> Iterator[DecodeStep]:
+    """seq on one slot: prefill, then one decode step per token until it ends (nothing when max_tokens is 0)."""
+    stats = stats if stats is not None else GenerationStats()
+    if not seq.prefill_ids:
+        raise NanochatError("the prompt is empty; give at least one token of text")
+    if seq.max_tokens == 0:
+        return
+    engine.reset(slot)
+    t0 = time.perf_counter()
+    logits = engine.prefill(slot, seq.prefill_ids)
+    stats.prompt_tokens, stats.prefill_seconds = len(seq.prefill_ids), time.perf_counter() - t0
+    t0 = time.perf_counter()
+    while True:
+        step = seq.step(logits, full=engine.length(slot) >= engine.ctx)
+        stats.generated_tokens += 1
+        stats.decode_seconds = time.perf_counter() - t0  # kept current: a consumer may stop early (stop string)
+        yield step
+        if step.finish_reason:
             return
-        if finish:
-            yield GenerationEvent(tok, text + stops.push(decoder.flush()) + stops.flush(), finish)
-            return
-        yield GenerationEvent(tok, text)
-    if finish is None:  # max_tokens == 0
-        yield GenerationEvent(None, "", "length")
+        logits = engine.decode([slot], [step.token])[0]

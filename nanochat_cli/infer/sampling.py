@@ -126,6 +126,19 @@ class Sampler:
         return min(int(np.searchsorted(cdf, u, side="right")), probs.size - 1)
 
 
+class HistorySampler:
+    """A Sampler plus the token history its penalties look at (the prompt, then every sampled token): the
+    `sample(logits)` a SequenceDecode calls (infer/decode.py). serve's test doubles bring their own."""
+
+    def __init__(self, params: SamplingParams, prompt_ids: list[int]):
+        self.sampler, self.history = Sampler(params), list(prompt_ids)
+
+    def sample(self, logits: np.ndarray) -> int:
+        token = self.sampler(logits, self.history)
+        self.history.append(token)
+        return token
+
+
 class _WholeVocabulary:
     """idx[i] = i: the candidate positions when the whole vocabulary is a candidate (no arange + gather)."""
 

@@ -2,8 +2,8 @@
 
 Run `nanochat serve model.gguf --port 8080`, then point any OpenAI client at http://127.0.0.1:8080/v1.
 
-Modules: config (ServeConfig), request_schema (validation), chat_template, text_stream (stop strings,
-UTF-8-safe deltas), scheduler (slots, worker thread, batching), engine_backend (the infer engine behind
+Modules: config (ServeConfig), request_schema (validation), chat_template, scheduler (slots, worker thread,
+batching; each slot steps infer's SequenceDecode: sampling, UTF-8-safe text, stop strings), engine_backend (the infer engine behind
 the ServingBackend protocol), completions (the two generation endpoints), app (routes, auth, errors),
 metrics (Prometheus), http_log (one line per malformed HTTP request), server (listen, load, drain on SIGTERM;
 ServerThread for tests and scripts).

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nanochat_cli.serve.api_error import ApiError
-from nanochat_cli.serve.backend import ServingBackend, TokenSampler
+from nanochat_cli.serve.backend import ServingBackend
 from nanochat_cli.serve.metrics import ServerMetrics
 from nanochat_cli.serve.request_schema import SamplingRequest
-from nanochat_cli.serve.text_stream import TextStream
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +73,7 @@ class Job:
     # worker-side state
     slot: int = -1
     prefilled: int = 0  # prompt tokens in the slot's cache
-    sampler: TokenSampler | None = None
-    stream: TextStream | None = None
-    generated: list[int] = field(default_factory=list)
+    decode: object | None = None  # infer.decode.SequenceDecode, set when the prompt is prefilled
     next_token: int = -1  # sampled, not yet fed to the model
     first_token_at: float | None = None
     heal: object | None = None  # infer.healing.HealedPrompt, set at admission
@@ -263,8 +260,12 @@ class Scheduler:
             logits = logits[-1]
         if job.prefilled < len(job.prefill_ids):
             return
-        job.sampler = self.backend.new_sampler(job.req, job.seed, job.prefill_ids)
-        job.stream = TextStream(self.backend.tokenizer, job.prefill_ids, job.stops, job.heal)
+        from nanochat_cli.infer.decode import SequenceDecode  # infer loads torch: not at import time
+
+        job.decode = SequenceDecode(self.backend.tokenizer, job.heal,
+                                    self.backend.new_sampler(job.req, job.seed, job.prefill_ids), stop=job.stops,
+                                    eos_ids=self.backend.eos_ids, max_tokens=job.req.max_tokens,
+                                    ignore_eos=job.req.ignore_eos)
         self.metrics.prompt_tokens.inc(len(job.prompt_ids))
         if job.req.max_tokens == 0:
             self._finish(job, "length")
@@ -283,39 +284,32 @@ class Scheduler:
 
     def _accept(self, job: Job, logits: np.ndarray) -> None:
         """Sample from logits, emit the text it completes, and end the job on EOS, a stop string or a limit."""
-        token = job.sampler.sample(job.heal.mask(logits))
-        job.heal.push(token)
+        step = job.decode.step(logits, full=self.backend.length(job.slot) >= self.backend.ctx)
         if job.first_token_at is None:
             job.first_token_at = time.perf_counter()
             self.metrics.ttft.observe(job.first_token_at - job.arrival)
-        lp = _logprob(logits, token, job.req.logprobs) if job.req.logprobs is not None else None
-        if token in self.backend.eos_ids and not job.req.ignore_eos:
-            if lp is not None:  # scorers (lm-evaluation-harness) expect the sampled token's entry, EOS included
-                self._emit(job, TextDelta("", lp))
-            self._finish(job, "stop")
-            return
-        job.generated.append(token)
-        self.metrics.generated_tokens.inc()
-        text = job.stream.push(token)
-        self._emit(job, TextDelta(text, lp))
-        if job.stream.stopped:
-            self._finish(job, "stop")
-        elif (job.req.max_tokens is not None and len(job.generated) >= job.req.max_tokens) \
-                or self.backend.length(job.slot) >= self.backend.ctx:  # no room to feed this token
-            self._finish(job, "length")
+        lp = _logprob(logits, step.token, job.req.logprobs) if job.req.logprobs is not None else None
+        if not step.eos:
+            self.metrics.generated_tokens.inc()
+            self._emit(job, TextDelta(step.text, lp))
+        elif lp is not None:  # scorers (lm-evaluation-harness) expect the sampled token's entry, EOS included
+            self._emit(job, TextDelta("", lp))
+        if step.finish_reason:
+            self._finish(job, step.finish_reason)
         else:
-            job.next_token = token
+            job.next_token = step.token
 
     def _fail(self, job: Job, e: Exception) -> None:
         self._finish(job, "error", error=f"{type(e).__name__}: {e}")
 
     def _finish(self, job: Job, reason: str, error: str | None = None) -> None:
-        if reason in ("stop", "length") and job.stream is not None:
-            tail = job.stream.flush()
+        if reason in ("stop", "length") and job.decode is not None:
+            tail = job.decode.flush()
             if tail:
                 self._emit(job, TextDelta(tail))
         job.finished = True
-        self._emit(job, Finished(reason, len(job.prompt_ids), len(job.generated), error))
+        completion_tokens = job.decode.completion_tokens if job.decode is not None else 0
+        self._emit(job, Finished(reason, len(job.prompt_ids), completion_tokens, error))
         if reason in ("stop", "length"):
             self.metrics.latency.observe(time.perf_counter() - job.arrival)
         with self._cv:

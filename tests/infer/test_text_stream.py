@@ -1,11 +1,11 @@
-"""TextStream (infer's IncrementalDecoder + StopMatcher as the server chains them): streamed text equals the whole decode cut at the first stop string, whatever the token split."""
+"""TextStream (IncrementalDecoder + StopMatcher, the text half of every SequenceDecode): streamed text equals the whole decode cut at the first stop string, whatever the token split."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nanochat_cli.serve.text_stream import TextStream
+from nanochat_cli.infer.detok import TextStream
 from tests.serve.bigram_backend import small_tokenizer
 
 TOK = small_tokenizer()

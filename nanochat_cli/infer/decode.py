@@ -1,0 +1,147 @@
+"""The decode loop, written once: one sequence's constrained first tokens, sampling, text, stop strings, finish.
+
+`generate` (one slot), the serve scheduler (its own continuous batching), the eval engine source and RL rollouts
+(`decode_batch`: many sequences over an engine's slots, G samples per prompt) all step a SequenceDecode:
+
+    seq = SequenceDecode.start(tokenizer, prompt_ids, SamplingParams(...), eos_ids)
+    logits = engine.prefill(slot, seq.prefill_ids)           # token healing may back off the prompt's end
+    while not seq.finish_reason:
+        step = seq.step(logits, full=engine.length(slot) >= engine.ctx)   # step.token, step.text
+        if not step.finish_reason:
+            logits = engine.decode([slot], [step.token])[0]
+    seq.flush(); seq.tokens, seq.text, seq.finish_reason
+
+Precedence at one token: EOS, then a stop string, then a limit (max_tokens, or a context with no room for it).
+The text is the decode of the completion tokens (EOS excluded) cut before the first stop string; an end that
+cuts a character (a limit or EOS after part of one) leaves it as U+FFFD, as tokenizer.decode would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+from nanochat_cli.infer.detok import TextStream
+from nanochat_cli.infer.engine import ContextFull, Engine
+from nanochat_cli.infer.healing import HealedPrompt, healer_for
+from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
+
+
+class TokenSampler(Protocol):
+    def sample(self, logits: np.ndarray) -> int:
+        """Pick the next token from float32 logits [V] and remember it (penalties look at the history)."""
+
+
+@dataclass
+class DecodeStep:
+    token: int
+    text: str  # text this token completes, safe to send ('' while a character or a possible stop string is pending)
+    finish_reason: str | None  # "stop" (EOS or stop string) or "length" (max_tokens, context full); None: go on
+    eos: bool = False  # the token is an end-of-sequence token that ended the sequence (not part of the completion)
+
+
+class SequenceDecode:
+    """One sequence from its first sampled token to its finish reason. Not thread-safe: one owner steps it."""
+
+    def __init__(self, tokenizer, heal: HealedPrompt, sampler: TokenSampler, *, stop: Iterable[str] = (),
+                 eos_ids=frozenset(), max_tokens: int | None = None, ignore_eos: bool = False):
+        """heal: the prompt (heal.ids is what to prefill; HealedPrompt(None, ids) does not heal). tokenizer None:
+        token ids only (no text, no stop strings). max_tokens None: only the context limits the length."""
+        self.heal, self.sampler = heal, sampler
+        self.eos_ids = eos_ids if not ignore_eos else frozenset()
+        self.max_tokens = max_tokens
+        self.stream = TextStream(tokenizer, heal.ids, list(stop), heal) if tokenizer is not None else None
+        self.tokens: list[int] = []  # every sampled token, an ending EOS included
+        self.finish_reason: str | None = None
+        self.eos = False
+
+    @classmethod
+    def start(cls, tokenizer, prompt_ids: list[int], params: SamplingParams, eos_ids=frozenset(),
+              ignore_eos: bool = False) -> SequenceDecode:
+        """A sequence sampled with infer's Sampler under params (stop strings, max_tokens, token healing included)."""
+        on = params.token_healing and params.max_tokens > 0 and tokenizer is not None
+        heal = HealedPrompt(healer_for(tokenizer) if on else None, prompt_ids)
+        return cls(tokenizer, heal, HistorySampler(params, heal.ids), stop=params.stop, eos_ids=eos_ids,
+                   max_tokens=params.max_tokens, ignore_eos=ignore_eos)
+
+    @property
+    def prefill_ids(self) -> list[int]:
+        return self.heal.ids
+
+    @property
+    def completion_tokens(self) -> int:
+        """Tokens of the completion: the sampled ones less an ending EOS."""
+        return len(self.tokens) - self.eos
+
+    @property
+    def text(self) -> str:
+        """The text sent so far (all of it once flushed)."""
+        return self.stream.text if self.stream is not None else ""
+
+    def step(self, logits: np.ndarray, full: bool = False) -> DecodeStep:
+        """Sample the next token from logits [V]; full: the context has no room to feed it back."""
+        token = self.sampler.sample(self.heal.mask(logits))
+        self.heal.push(token)
+        self.tokens.append(token)
+        if token in self.eos_ids:
+            self.eos, self.finish_reason = True, "stop"
+            return DecodeStep(token, "", "stop", eos=True)
+        text = self.stream.push(token) if self.stream is not None else ""
+        if self.stream is not None and self.stream.stopped:
+            self.finish_reason = "stop"
+        elif (self.max_tokens is not None and len(self.tokens) >= self.max_tokens) or full:
+            self.finish_reason = "length"
+        return DecodeStep(token, text, self.finish_reason)
+
+    def flush(self) -> str:
+        """At the end: the text held back (a partial stop-string prefix, an incomplete character); '' after a stop
+        string. Ends the sequence as "length" if it has not ended (max_tokens 0 samples nothing)."""
+        self.finish_reason = self.finish_reason or "length"
+        return self.stream.flush() if self.stream is not None else ""
+
+
+K = TypeVar("K")
+
+
+def decode_batch(engine: Engine, sequences: Iterable[tuple[K, SequenceDecode]]) -> Iterator[tuple[K, SequenceDecode | None]]:
+    """Decode many sequences over the engine's slots: each free slot takes the next sequence and prefills it, then
+    one batched engine.decode step advances every unfinished slot. Yields (key, seq) as each ends (flushed: seq.text
+    is complete), (key, None) for one whose prompt is empty or does not fit the context. Sequences are drawn
+    lazily, so a generator of G samples per prompt never holds more than the slots in memory."""
+    pending = iter(sequences)
+    active: dict[int, tuple[K, SequenceDecode, np.ndarray]] = {}  # slot -> (key, sequence, its next logits)
+
+    def start(slot: int) -> Iterator[tuple[K, None]]:
+        for key, seq in pending:
+            engine.reset(slot)
+            try:
+                logits = engine.prefill(slot, seq.prefill_ids) if seq.prefill_ids else None
+            except ContextFull:
+                logits = None
+            if logits is None:
+                yield key, None
+                continue
+            active[slot] = (key, seq, logits)
+            return
+
+    for slot in range(engine.n_slots):
+        yield from start(slot)
+    while active:
+        step_slots, step_tokens = [], []
+        for slot, (key, seq, logits) in list(active.items()):
+            step = seq.step(logits, full=engine.length(slot) >= engine.ctx)
+            if step.finish_reason:
+                seq.flush()
+                del active[slot]
+                yield key, seq
+                yield from start(slot)
+            else:
+                step_slots.append(slot)
+                step_tokens.append(step.token)
+        if step_slots:
+            for slot, row in zip(step_slots, engine.decode(step_slots, step_tokens)):
+                key, seq, _ = active[slot]
+                active[slot] = (key, seq, row)
