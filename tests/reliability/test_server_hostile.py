@@ -5,6 +5,7 @@ and /health keeps answering. No test here measures time: each waits on something
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import socket
@@ -85,6 +86,20 @@ def test_health_answers_while_four_big_tokenizations_are_in_flight(path, size):
         assert all(a.status_code == 200 and len(a.json()["tokens"]) > 1000 for a in answers)
     else:  # tokenized, then refused for the 256-token context: proof the prompt went through the tokenizer
         assert all(a.status_code == 400 and a.json()["error"]["code"] == "context_length_exceeded" for a in answers)
+
+
+def test_the_off_loop_tokenize_answer_is_the_tokenizers_ids_as_json_dumps_writes_them(tiny_model):
+    """The GIL-sparing path (encode_batch_fast, JSON a slice at a time) changes no byte of the answer."""
+    from nanochat_cli.serve.app import tokens_json
+    from nanochat_cli.serve.engine_backend import load_engine_backend
+
+    backend = load_engine_backend(ServeConfig(model=str(tiny_model[0])))
+    text = "fn main() { let crab = \"\U0001f980 \u00fcn\u00efc\u00f6d\u00e9\"; }\n\n\t<|endoftext|>  \n" * 3000
+    ids = backend.encode(text)
+    assert len(ids) > 20_000 and ids == backend.tokenizer.encode(text, add_special_tokens=False).ids
+    pieces = [{"id": t, "piece": backend.token_text(t)} for t in ids]
+    for tokens in ([], ids, pieces):
+        assert tokens_json(tokens) == json.dumps({"tokens": tokens}).encode()
 
 
 # ---- bad input is a 400, never a 500 ----
