@@ -81,6 +81,8 @@ class DataSection:
     tokenizer_from: str = _f("", "\"\" = train a new BPE on the train split; else reuse a tokenizer: a tokenizer.json, "
                              "a directory holding one (checkpoint, prepared data), or a recipe .toml whose prepared "
                              "tokenizer is used (its data is prepared first if missing). data.vocab_size must match it")
+    renamed_copies: int = _f(0, "snippet sources: add this many copies of each candidate with its own names (locals, "
+                             "parameters, fields, types) consistently renamed (data/rename.py); verified like the rest")
     fim_rate: float = _f(0.0, "fraction of train documents rewritten fill-in-the-middle (PSM, <|fim_prefix|>...), "
                          "seeded; val stays plain so bits per byte compare across recipes")
 

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import re
 import subprocess
 from dataclasses import dataclass, replace
@@ -139,5 +141,25 @@ def collect_snippets(data, cache: Path, progress=None) -> dict[str, list[Snippet
             from nanochat_cli.data.synthetic_rust import synthetic_programs
 
             found[source] = synthetic_programs(data.synthetic_programs, data.seed)
+    if data.renamed_copies:
+        found = {src: with_renamed_copies(snips, data.renamed_copies, data.seed) for src, snips in found.items()}
     # the recipe's source name labels them from here on (the manifest counts and the split use it)
     return {src: [replace(s, source=src) for s in snips] for src, snips in found.items()}
+
+
+def with_renamed_copies(snippets: list[Snippet], copies: int, seed: int) -> list[Snippet]:
+    """Each snippet followed by up to `copies` copies with its own names renamed (data/rename.py), in the
+    same group (so a copy never lands on the other side of the split) and seeded by the snippet's text."""
+    from nanochat_cli.data.rename import renamed_copy
+
+    out: list[Snippet] = []
+    for s in snippets:
+        out.append(s)
+        rng = random.Random(f"{seed}:{hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()}")
+        texts = {s.text}
+        for k in range(copies):
+            text = renamed_copy(s.text, rng)
+            if text is not None and text not in texts:
+                texts.add(text)
+                out.append(replace(s, text=text, origin=f"{s.origin} (renamed {k + 1})"))
+    return out

@@ -22,8 +22,8 @@ from nanochat_cli.data.snippet import Snippet
 _BOUNDS = {"i8": (-2**7, 2**7 - 1), "i16": (-2**15, 2**15 - 1), "i32": (-2**31, 2**31 - 1),
            "i64": (-2**63, 2**63 - 1), "u8": (0, 2**8 - 1), "u16": (0, 2**16 - 1), "u32": (0, 2**32 - 1),
            "u64": (0, 2**64 - 1), "usize": (0, 2**64 - 1)}
-_SEQ = ["nums", "values", "xs", "items", "numbers", "data"]
-_TEXT = ["s", "text", "input", "line"]
+_SEQ = ["nums", "values", "xs", "items", "numbers", "data", "arr", "list", "vals", "elems", "input", "entries"]
+_TEXT = ["s", "text", "input", "line", "word", "phrase", "src", "source"]
 _WORDS = ["apple", "river", "stone", "cloud", "tiger", "maple", "orbit", "pixel", "lemon", "north", "quiet",
           "rust", "crab", "iron", "gold", "ship", "wave", "star", "moon", "sun", "tree", "bird", "fish", "code",
           "data", "loop", "byte", "list", "map", "key", "box", "cat", "dog", "owl", "bee", "ant", "sky", "sea",
@@ -3952,6 +3952,10 @@ def _format_text(r: random.Random) -> _Prog:
 
 
 # ---- the public entry point ----
+
+# the item families (structs, enums, traits, std impls, files, macros) register themselves on import
+from nanochat_cli.data import synthetic_items  # noqa: E402, F401
+
 
 FAMILIES = tuple(sorted(_FAMILIES))
 """Names of the template families, which are also the snippets' `group` (the unit of the train/val split)."""
