@@ -2,6 +2,6 @@
 
 from setuptools import setup
 
-# native/build.py: the ternary kernels (C, cffi API mode) -> nanochat_cli.kernels._native
-# nanochat_cli/infer/ops_build.py: the engine's int8 head and fused RMSNorm + quantization -> nanochat_cli.infer._ops
-setup(cffi_modules=["native/build.py:ffibuilder", "nanochat_cli/infer/ops_build.py:ffibuilder"])
+# native/build.py: the one C library (ternary kernels + the engine's heads, norms, attention and layer stack, cffi API
+# mode) -> nanochat_cli.kernels._native
+setup(cffi_modules=["native/build.py:ffibuilder"])

@@ -1,4 +1,4 @@
-"""Fast-mode decode attention (`attention_f32`, infer/native/ops.c) for one layer: microseconds per call.
+"""Fast-mode decode attention (`attention_f32`, native/attention.c) for one layer: microseconds per call.
 
 Run: `python benchmarks/attention.py [--heads 20 --kv-heads 5 --head-dim 128 --position 150]` (defaults: the 2B
 shape at the position benchmarks/decode.py ends near). `hot` repeats one layer's cache, so it stays in cache;
@@ -27,7 +27,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
 
-    from nanochat_cli.infer._ops import ffi, lib
+    from nanochat_cli.kernels.native import native
+
+    ffi, lib = native()
 
     h, h_kv, d, pos = args.heads, args.kv_heads, args.head_dim, args.position
     ctx = pos + 1

@@ -1,4 +1,4 @@
-"""The Q6_K output head alone (`Q6KLinear`, infer/native/ops.c): milliseconds per single-token call.
+"""The Q6_K output head alone (`Q6KLinear`, native/heads.c): milliseconds per single-token call.
 
 Run: `python benchmarks/head.py [--vocab 128256 --dim 2560] [--threads 1,2]` (defaults: the 2B shape's tied
 embedding, 269 MB of Q6_K blocks, which no cache holds: every call streams it from DRAM). Random blocks with a

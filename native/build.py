@@ -1,18 +1,22 @@
-"""cffi (API mode) build of the native ternary kernels into `nanochat_cli.kernels._native`.
+"""cffi (API mode) build of the one native library, `nanochat_cli.kernels._native`: the ternary kernels
+(ternary.h: scalar, AVX2, AVX-512 matmuls, layouts, thread pool, probes) and the inference engine's C on top of them
+(engine.h: output heads, RMSNorm + int8 quantization, attention, the layer stack), which calls tq_matmul and
+tq_pool_run directly. The two headers are the cffi declarations too (CDEF below reads them): nothing is declared twice.
 
 Runs at `pip install -e .` through setup.py's `cffi_modules=["native/build.py:ffibuilder"]`. For a
 quick rebuild in place while working on the C code: `python native/build.py` (writes the extension
 next to nanochat_cli/kernels/__init__.py). `python native/build.py --asan DIR` builds an
 AddressSanitizer + UBSan variant under DIR (how to run the tests on it: docs/BENCHMARKS.md, ## kernels).
 
-Flags: no -march: every SIMD file carries its own `#pragma GCC target`, so the library runs on any
-x86-64 and dispatch.c picks kernels from CPUID. -ffp-contract=off keeps multiplies and adds separate
-(the numeric contract rounds them separately; GCC would otherwise fuse them into FMAs).
+Flags: no -march: every SIMD function carries its own target attribute or pragma, so the library runs on any
+x86-64 and picks kernels from CPUID (dispatch.c, the *_best_kind() functions). -ffp-contract=off keeps multiplies
+and adds separate (the numeric contract rounds them separately; GCC would otherwise fuse them into FMAs).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,42 +24,24 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "pool.c", "dispatch.c",
-           "bandwidth.c"]
-HEADERS = ["ternary.h", "internal.h", "avx512_common.h"]  # a change to one rebuilds the library too
+KERNEL_SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "pool.c", "dispatch.c",
+                  "bandwidth.c"]
+ENGINE_SOURCES = ["heads.c", "norm_quant.c", "attention.c", "stack.c"]
+SOURCES = KERNEL_SOURCES + ENGINE_SOURCES
+PUBLIC_HEADERS = ["ternary.h", "engine.h"]  # the library's interface: cffi declares what they declare
+HEADERS = PUBLIC_HEADERS + ["internal.h", "avx512_common.h", "vexp.h"]  # a change to one rebuilds the library too
 FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-strict-aliasing", "-pthread", "-Wall"]
 
-CDEF = """
-typedef struct {
-    const uint8_t *planar;
-    const float *planar_scales;
-    const uint8_t *codes;
-    const float *scales;
-    int32_t M, K;
-    int32_t group;
-    int32_t n_groups;
-    int32_t per_tensor;
-    const uint8_t *codes16;
-} tq_weights;
 
-int tq_cpu_supports(int kernel);
-const char *tq_kernel_name(int kernel);
-const char *tq_cpu_brand(void);
-size_t tq_layout_code_bytes(int32_t M, int32_t K);
-size_t tq_layout_scale_count(int32_t M, int32_t n_groups);
-void tq_layout_build(const tq_weights *w, uint8_t *codes, float *scales, int n_threads);
-size_t tq_layout16_code_bytes(int32_t M, int32_t K);
-void tq_layout16_build(const tq_weights *w, int n_threads);
-int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_scale, int32_t N,
-              float *out, int32_t *acc_out, int n_threads);
-int tq_time_matmul(int kernel, const tq_weights *ws, int n_w, const int8_t *q, const float *x_scale, int32_t N,
-                   float *out, int n_threads, int reps, double *ns_out);
-double tq_read_bandwidth(size_t bytes, int n_threads, int reps);
-double tq_int8_dot_peak(void);
-void tq_pool_run(void (*fn)(void *, int, int), void *arg, int n_units, int n_threads);
-int tq_numa_nodes(void);
-int tq_max_threads(void);
-"""
+def header_cdef(text: str) -> str:
+    """A header as cffi's cdef takes it: without preprocessor lines (include guards, #include), except integer
+    #defines, which cffi checks against the compiled value. cffi drops the comments itself."""
+    keep = [line for line in text.splitlines()
+            if not line.startswith("#") or re.fullmatch(r"#define \w+ \d+", line.split("/*")[0].strip())]
+    return "\n".join(keep)
+
+
+CDEF = "\n".join(header_cdef((HERE / h).read_text()) for h in PUBLIC_HEADERS)
 
 
 def make_builder(
@@ -74,7 +60,7 @@ def make_builder(
     flags = FLAGS + (extra_flags or [])
     builder.set_source(
         module,
-        '#include "ternary.h"',
+        "".join(f'#include "{h}"\n' for h in PUBLIC_HEADERS),
         sources=[str(HERE / s) if absolute else f"native/{s}" for s in SOURCES],
         depends=[str(HERE / h) if absolute else f"native/{h}" for h in HEADERS],
         include_dirs=[str(HERE)],

@@ -3,6 +3,9 @@
 `forward(tokens, segments)` runs N token rows through the model in one pass: every linear layer is one kernel call
 on all rows (prefill is a GEMM, a decode step over several slots is a GEMM too); attention and the DeltaNet
 recurrence then run per segment (slot, start position, length) against that slot's cache. `engine.py` drives it.
+The float operations that differ between fast mode and the float64 reference mode are the methods of one object,
+`FastOps` here; reference.py's ReferenceOps (torch's RMSNorm and SiLU, numpy float64 attention) replaces it when
+NativeModel is built with mix=np.float64, and only then is torch imported.
 """
 
 from __future__ import annotations
@@ -63,9 +66,45 @@ class SlotState:
         return sum(k.nbytes + v.nbytes for k, v in self.kv.values()) + sum(s.nbytes for s in self.delta.values())
 
 
+class FastOps:
+    """Fast mode's float operations: float32 rows, the engine's C for RMSNorm + quantization, SwiGLU and
+    RoPE + attention (the C layer stack runs the same C, so the two fast paths agree to the bit)."""
+
+    exact = False  # True for reference.ReferenceOps
+
+    def act(self, x: np.ndarray, norm: np.ndarray | None, eps: float) -> Act:
+        """Rows entering a linear layer, RMSNorm-ed by `norm` first when given."""
+        return Act(x, norm, eps)
+
+    def rms_norm(self, x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
+        return L.rms_norm(x, weight, eps)
+
+    def silu(self, x: np.ndarray) -> np.ndarray:
+        return L.silu(x)
+
+    def swiglu(self, gate_up, x: Act) -> np.ndarray:
+        """silu(gate) * up of the fused gate/up linear `gate_up` on x."""
+        return swiglu(gate_up(x))
+
+    def attend(self, attn: Attention, qkv: np.ndarray, segments: list[Segment], positions: np.ndarray,
+               cache) -> np.ndarray:
+        """RoPE of the fused q/k/v rows, their k and v into the slots' caches, causal attention -> (N, H * D)."""
+        kc, vc = cache
+        threads = get_threads()
+        out = np.empty((qkv.shape[0], attn.h * attn.d), np.float32)
+        for sg in segments:  # rope, cache write and attention in one C call per slot
+            rows = slice(sg.row, sg.row + sg.length)
+            out[rows] = L.rope_attend_c(qkv[rows], attn.h, attn.h_kv, attn.d, attn.cos, attn.sin, kc[sg.slot],
+                                        vc[sg.slot], sg.start, threads)
+        return out
+
+
+FAST = FastOps()
+
+
 class FeedForward:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, exact: bool):
-        self.relu2, self.exact = cfg.ffn_type == "relu2", exact
+    def __init__(self, w: ModelWeights, prefix: str, cfg, ops: FastOps):
+        self.relu2, self.ops = cfg.ffn_type == "relu2", ops
         get = w.get
         self.inp = make_linear(get(prefix + ".up_proj.weight") if self.relu2
                                else [get(prefix + ".gate_proj.weight"), get(prefix + ".up_proj.weight")])
@@ -74,22 +113,16 @@ class FeedForward:
         self.eps = cfg.norm_eps
 
     def __call__(self, x: Act) -> np.ndarray:
-        if self.relu2:
-            h = np.square(np.maximum(self.inp(x), 0))
-        elif self.exact:
-            gate, up = self.inp.split(x)
-            h = L.silu(gate, self.exact) * up
-        else:  # the C SwiGLU the layer stack runs too, so both fast paths agree to the bit
-            h = swiglu(self.inp(x))
-        return self.down(Act(h, self.sub_norm, self.eps, self.exact))
+        h = np.square(np.maximum(self.inp(x), 0)) if self.relu2 else self.ops.swiglu(self.inp, x)
+        return self.down(self.ops.act(h, self.sub_norm, self.eps))
 
 
 class MoE:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, exact: bool):
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, ops: FastOps):
         self.mix, self.top_k = mix, cfg.moe_top_k
         self.router_t = np.ascontiguousarray(w.float(prefix + ".router.weight").T.astype(mix))
-        self.experts = [FeedForward(w, f"{prefix}.experts.{e}", cfg, exact) for e in range(cfg.moe_experts)]
-        self.shared = FeedForward(w, prefix + ".shared_expert", cfg, exact) if cfg.moe_shared_expert else None
+        self.experts = [FeedForward(w, f"{prefix}.experts.{e}", cfg, ops) for e in range(cfg.moe_experts)]
+        self.shared = FeedForward(w, prefix + ".shared_expert", cfg, ops) if cfg.moe_shared_expert else None
 
     def __call__(self, x: Act) -> np.ndarray:
         probs = L.softmax(x.y.astype(self.mix) @ self.router_t).astype(np.float32)
@@ -108,8 +141,8 @@ class MoE:
 
 
 class Attention:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, rope, exact: bool):
-        self.h, self.h_kv, self.d, self.exact = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, exact
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, rope, ops: FastOps):
+        self.h, self.h_kv, self.d, self.ops = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim, ops
         self.mix, self.cos, self.sin = mix, *rope
         get = w.get
         self.qkv = make_linear([get(f"{prefix}.{p}_proj.weight") for p in "qkv"])
@@ -118,35 +151,13 @@ class Attention:
         self.eps = cfg.norm_eps
 
     def __call__(self, x: Act, segments: list[Segment], positions: np.ndarray, cache) -> np.ndarray:
-        n, h = x.shape[0], self.h
-        qkv = self.qkv(x)
-        kc, vc = cache
-        if not self.exact:  # rope, cache write and attention in one C call per slot
-            threads = get_threads()
-            out = np.empty((n, self.h * self.d), np.float32)
-            for sg in segments:
-                rows = slice(sg.row, sg.row + sg.length)
-                out[rows] = L.rope_attend_c(qkv[rows], h, self.h_kv, self.d, self.cos, self.sin, kc[sg.slot],
-                                            vc[sg.slot], sg.start, threads)
-            return self.o(Act(out, self.sub_norm, self.eps, self.exact))
-        cut = (h + self.h_kv) * self.d
-        # q and k rotate together: one pass over (N, H + H_kv, D)
-        qk = L.apply_rope(qkv[:, :cut].reshape(n, h + self.h_kv, self.d), self.cos[positions], self.sin[positions])
-        q, k = qk[:, :h], qk[:, h:]
-        v = qkv[:, cut:].reshape(n, self.h_kv, self.d)
-        out = np.empty((n, self.h * self.d), np.float32)
-        for sg in segments:
-            rows = slice(sg.row, sg.row + sg.length)
-            end = sg.start + sg.length
-            kc[sg.slot, :, sg.start:end] = k[rows].transpose(1, 0, 2)
-            vc[sg.slot, :, sg.start:end] = v[rows].transpose(1, 0, 2)
-            out[rows] = L.causal_attention(q[rows], kc[sg.slot, :, :end], vc[sg.slot, :, :end], sg.start, self.mix)
-        return self.o(Act(out, self.sub_norm, self.eps, self.exact))
+        out = self.ops.attend(self, self.qkv(x), segments, positions, cache)
+        return self.o(self.ops.act(out, self.sub_norm, self.eps))
 
 
 class DeltaNet:
-    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, exact: bool):
-        self.h, self.d, self.mix, self.eps, self.exact = cfg.n_heads, cfg.head_dim, mix, cfg.norm_eps, exact
+    def __init__(self, w: ModelWeights, prefix: str, cfg, mix, ops: FastOps):
+        self.h, self.d, self.mix, self.eps, self.ops = cfg.n_heads, cfg.head_dim, mix, cfg.norm_eps, ops
         get = w.get
         self.qkvg = make_linear([get(f"{prefix}.{p}_proj.weight") for p in ("q", "k", "v", "gate")])
         self.o = make_linear(get(prefix + ".o_proj.weight"))
@@ -176,20 +187,19 @@ class DeltaNet:
                 for r in range(sg.row, sg.row + sg.length):
                     o[r], s = L.delta_rule_step(s, q[r], k[r], v[r], beta[r], g[r])
                 cache[sg.slot] = s
-        o = (L.rms_norm(o.astype(np.float32), self.out_norm, self.eps, self.exact)
-             * L.silu(gate, self.exact).reshape(n, h, d))
+        o = self.ops.rms_norm(o.astype(np.float32), self.out_norm, self.eps) * self.ops.silu(gate).reshape(n, h, d)
         return self.o(Act(o.reshape(n, h * d)))
 
 
 class Block:
-    def __init__(self, w: ModelWeights, i: int, cfg, mix, rope, exact: bool):
+    def __init__(self, w: ModelWeights, i: int, cfg, mix, rope, ops: FastOps):
         p = f"blocks.{i}"
-        self.kind, self.exact = cfg.layer_type(i), exact
+        self.kind, self.ops = cfg.layer_type(i), ops
         self.attn_norm = w.float(p + ".attn_norm.weight")
         self.ffn_norm = w.float(p + ".ffn_norm.weight")
-        self.mixer = (Attention(w, p + ".attn", cfg, mix, rope, exact) if self.kind == "A"
-                      else DeltaNet(w, p + ".attn", cfg, mix, exact))
-        self.ffn = MoE(w, p + ".ffn", cfg, mix, exact) if cfg.moe_experts else FeedForward(w, p + ".ffn", cfg, exact)
+        self.mixer = (Attention(w, p + ".attn", cfg, mix, rope, ops) if self.kind == "A"
+                      else DeltaNet(w, p + ".attn", cfg, mix, ops))
+        self.ffn = MoE(w, p + ".ffn", cfg, mix, ops) if cfg.moe_experts else FeedForward(w, p + ".ffn", cfg, ops)
         self.n, self.eps = cfg.mhc_streams, cfg.norm_eps
         if self.n > 1:
             args = (cfg.mhc_streams, cfg.mhc_dynamic, cfg.norm_eps, mix)
@@ -198,7 +208,7 @@ class Block:
 
     def __call__(self, x, segments, positions, cache):
         """x is (N, d) for a plain residual, (N, n, d) streams with mHC."""
-        norm = lambda h, w: Act(h, w, self.eps, self.exact)
+        norm = lambda h, w: self.ops.act(h, w, self.eps)
         if self.n == 1:
             x = x + self.mixer(norm(x, self.attn_norm), segments, positions, cache)
             return x + self.ffn(norm(x, self.ffn_norm))
@@ -211,8 +221,9 @@ class Block:
 
 
 class NativeModel:
-    """The whole network. Fast mode (default): float32 mixers, numpy float ops. Reference mode (mix=np.float64):
-    float64 mixers and torch's RMSNorm/SiLU, reproducing TernaryLM under float64_mixing() to float rounding."""
+    """The whole network. Fast mode (default): float32 mixers, the engine's C and numpy float ops (FastOps).
+    Reference mode (mix=np.float64): float64 mixers and reference.ReferenceOps (torch's RMSNorm/SiLU, numpy
+    attention), reproducing TernaryLM under float64_mixing() to float rounding."""
 
     def __init__(self, weights: ModelWeights, mix=np.float32, int8_head: bool | None = None):
         """int8_head: run the output head on int8 activations: on the file's own Q6_K blocks when the tied
@@ -222,6 +233,12 @@ class NativeModel:
         cfg = self.cfg = weights.config
         self.mix, self.weights = mix, weights
         self.exact = mix == np.float64
+        if self.exact:
+            from nanochat_cli.infer.reference import REFERENCE  # torch: only the reference mode imports it
+
+            self.ops = REFERENCE
+        else:
+            self.ops = FAST
         stored, head = weights.tensors.get("embed.weight"), weights.tensors.get("head.weight")
         if int8_head is None:
             int8_head = weights.lossy_embedding and mix != np.float64
@@ -236,7 +253,7 @@ class NativeModel:
         check_fits(cfg.max_seq_len * cfg.head_dim * 8, f"the RoPE tables of max_seq_len {cfg.max_seq_len:,}",
                    "the file's config is damaged or made for a larger machine")
         rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
-        self.blocks = [Block(weights, i, cfg, mix, rope, self.exact) for i in range(cfg.n_layers)]
+        self.blocks = [Block(weights, i, cfg, mix, rope, self.ops) for i in range(cfg.n_layers)]
         # every block in one C call when the model allows it (infer/stack.py); None = the Python path below
         self.stack = LayerStack.build(self)
         self.norm = weights.float("norm.weight")
@@ -311,7 +328,7 @@ class NativeModel:
             x = x.mean(axis=1, dtype=np.float32)
         if last_only:
             x = x[[s.row + s.length - 1 for s in segments]]
-        logits = self.head(Act(x, self.norm, self.cfg.norm_eps, self.exact))
+        logits = self.head(self.ops.act(x, self.norm, self.cfg.norm_eps))
         cap = self.cfg.logit_softcap
         if cap > 0:
             logits = np.float32(cap) * np.tanh(logits / np.float32(cap))

@@ -1,9 +1,9 @@
 """The engine's float operations in numpy, mirroring nanochat_cli.model op for op (same formulas, same order).
 
 RMSNorm, RoPE (rotate-half pairing, tables from float64 angles), SwiGLU / ReLU^2, causal GQA attention over a
-cached prefix, the gated delta rule step, mHC-lite coefficients. `mix` is the dtype of the sequence mixers and
-small gates (float32 for speed, float64 to match `float64_mixing()` in cross-checks); `exact` makes RMSNorm and
-SiLU go through torch's own kernels, bit-identical to the model (reference mode, slower per call).
+cached prefix, the gated delta rule step, mHC-lite coefficients, and the C attention's Python face. `mix` is the
+dtype of the sequence mixers and small gates (float32 for speed, float64 to match `float64_mixing()` in
+cross-checks). The reference path's torch RMSNorm and SiLU, bit-identical to the model, are in reference.py.
 """
 
 from __future__ import annotations
@@ -12,28 +12,20 @@ import itertools
 import math
 
 import numpy as np
-import torch
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.kernels.native import native
 
 
-def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float, exact: bool = False) -> np.ndarray:
-    """x * rsqrt(mean(x^2) + eps) * w. exact=True goes through torch's own reduction, bit-identical to the model:
-    numpy sums in another order, and a last-bit difference moves the int8 rounding of the next BitLinear's input
-    now and then (a 1e-3-sized change of the logits of a tiny random model). numpy is 4x faster per call."""
-    if exact:
-        t = torch.from_numpy(np.ascontiguousarray(x))
-        y = t * torch.rsqrt(t.pow(2).mean(-1, keepdim=True) + eps)
-        return (y if weight is None else y * torch.from_numpy(weight)).numpy()
+def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
+    """x * rsqrt(mean(x^2) + eps) * w (reference.rms_norm is torch's, bit-identical to the model)."""
     x = np.asarray(x)
     y = x * (1 / np.sqrt(np.mean(np.square(x), axis=-1, keepdims=True) + x.dtype.type(eps)))
     return y if weight is None else y * weight
 
 
-def silu(x: np.ndarray, exact: bool = False) -> np.ndarray:
-    """x * sigmoid(x); exact=True uses torch's (its vectorised exp differs from numpy's in the last bit)."""
-    if exact:
-        return torch.nn.functional.silu(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+def silu(x: np.ndarray) -> np.ndarray:
+    """x * sigmoid(x) (reference.silu is torch's: its vectorised exp differs from numpy's in the last bit)."""
     return x / (np.float32(1) + np.exp(-x))
 
 
@@ -87,8 +79,8 @@ def causal_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, start: int, mi
 
 
 def causal_attention_c(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, start: int, threads: int) -> np.ndarray:
-    """Fast-mode attention in C (native/ops.c, float32): q (T, H, D); kc, vc one slot's whole cache (H_kv, ctx, D)."""
-    from nanochat_cli.infer._ops import ffi, lib
+    """Fast-mode attention in C (native/attention.c, float32): q (T, H, D); kc, vc one slot's whole cache (H_kv, ctx, D)."""
+    ffi, lib = native()
 
     t, h, d = q.shape
     h_kv, ctx, _ = kc.shape
@@ -104,9 +96,9 @@ def causal_attention_c(q: np.ndarray, kc: np.ndarray, vc: np.ndarray, start: int
 
 def rope_attend_c(qkv: np.ndarray, h: int, h_kv: int, d: int, cos: np.ndarray, sin: np.ndarray, kc: np.ndarray,
                   vc: np.ndarray, start: int, threads: int) -> np.ndarray:
-    """Fast mode, one call per layer and slot (native/ops.c): rotate the fused q/k/v rows (T, (H + 2 H_kv) * D),
+    """Fast mode, one call per layer and slot (native/attention.c): rotate the fused q/k/v rows (T, (H + 2 H_kv) * D),
     store k and v in the slot's cache kc, vc (H_kv, ctx, D) at positions start.., attend -> (T, H * D)."""
-    from nanochat_cli.infer._ops import ffi, lib
+    ffi, lib = native()
 
     t = qkv.shape[0]
     if start + t > kc.shape[1]:

@@ -13,37 +13,16 @@ import itertools
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels import matmul, prepare
+from nanochat_cli.kernels import get_threads, matmul, matmul_trusted, prepare
+from nanochat_cli.kernels.native import native
 from nanochat_cli.ternary import PlanarWeights, aligned_empty
 from nanochat_cli.ternary.constants import ACT_QMAX
 
 _QMAX = np.float32(ACT_QMAX)
-# The widest Q6_K rows the head's kernels take (ops.c QK_ROW_MAX).
+# The widest Q6_K rows the head's kernels take (native/heads.c QK_ROW_MAX).
 Q6K_MAX_K = 65536
 # Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
 F32_SMALL_BATCH = 8
-
-
-def _ops():
-    from nanochat_cli.infer._ops import ffi, lib
-
-    return ffi, lib
-
-
-_pool = None
-
-
-def kernel_pool():
-    """The kernels' persistent thread pool (tq_pool_run in nanochat_cli.kernels._native) as a pointer the engine's
-    C code runs its rows on: one pool for the ternary products, the layer stack and the output heads."""
-    global _pool
-    if _pool is None:
-        from nanochat_cli.kernels.native import native
-
-        ffi, _ = _ops()
-        kffi, klib = native()
-        _pool = ffi.cast("void *", int(kffi.cast("uintptr_t", kffi.addressof(klib, "tq_pool_run"))))
-    return _pool
 
 
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,13 +33,14 @@ def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Act:
     """Activation rows entering linear layers: the float rows (RMSNorm-ed first when `norm` is given) and their
     per-token int8 quantization, each computed once however many layers read them. Fast mode fuses the norm and
-    the quantization in one C pass (native/ops.c); exact mode normalises with torch's RMSNorm (bit-identical to
-    the model) and quantizes the result by the same contract."""
+    the quantization in one C pass (native/norm_quant.c); the reference path passes its own `normalize`
+    (torch's RMSNorm, bit-identical to the model: infer/reference.py) and the result is quantized by the same
+    contract."""
 
-    __slots__ = ("_eps", "_exact", "_norm", "_q", "_s", "_x", "_y")
+    __slots__ = ("_eps", "_norm", "_normalize", "_q", "_s", "_x", "_y")
 
-    def __init__(self, x: np.ndarray, norm: np.ndarray | None = None, eps: float = 0.0, exact: bool = False):
-        self._x, self._norm, self._eps, self._exact = x, norm, eps, exact
+    def __init__(self, x: np.ndarray, norm: np.ndarray | None = None, eps: float = 0.0, normalize=None):
+        self._x, self._norm, self._eps, self._normalize = x, norm, eps, normalize
         self._y = self._q = self._s = None
 
     @property
@@ -68,22 +48,20 @@ class Act:
         if self._y is None:
             if self._norm is None:
                 self._y = np.ascontiguousarray(self._x, dtype=np.float32)
-            elif self._exact:
-                from nanochat_cli.infer.layers import rms_norm
-
-                self._y = rms_norm(self._x, self._norm, self._eps, exact=True)
+            elif self._normalize is not None:
+                self._y = self._normalize(self._x, self._norm, self._eps)
             else:
                 self._run(want_y=True)
         return self._y
 
     def quantized(self) -> tuple[np.ndarray, np.ndarray]:
         if self._q is None:
-            self._run(want_y=self._y is None and self._norm is not None and not self._exact)
+            self._run(want_y=self._y is None and self._norm is not None and self._normalize is None)
         return self._q, self._s
 
     def _run(self, want_y: bool) -> None:
-        ffi, lib = _ops()
-        fused = self._norm is not None and not self._exact
+        ffi, lib = native()
+        fused = self._norm is not None and self._normalize is None
         x = np.ascontiguousarray(self._x if fused else self.y, dtype=np.float32)
         n, k = x.shape
         self._q = np.empty((n, k), np.int8)
@@ -143,33 +121,12 @@ class TernaryLinear:
         self.planar = fuse_planar(parts) if len(parts) > 1 else parts[0]
         self.prepared = prepare(self.planar)
         self.shape = self.planar.shape
-        self._kernel_ids: dict[tuple[int, int], int] = {}
 
     def __call__(self, x) -> np.ndarray:
         q, s = as_act(x).quantized()
         if q.shape[0] > 8:
             return matmul(self.prepared, q, s)
-        return self._small_batch(q, s)
-
-    def _small_batch(self, q: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Decode steps call the C kernel directly with the kernel the dispatcher chose for this batch class and
-        thread count (asked once, then remembered): kernels.matmul's per-call checks and lookups cost ~15 us,
-        about a tenth of a 700M model's decode step over its 96 products. Inputs here are always well formed."""
-        from nanochat_cli.kernels.dispatch import get_threads, kernel_for
-        from nanochat_cli.kernels.native import KERNEL_IDS, native
-
-        n, threads = q.shape[0], get_threads()
-        key = (1 if n == 1 else 4 if n <= 4 else 8, threads)
-        kid = self._kernel_ids.get(key)
-        if kid is None:
-            kid = self._kernel_ids[key] = KERNEL_IDS[kernel_for(self.prepared, n, threads, q)]
-        ffi, lib = native()
-        out = np.empty((n, self.shape[0]), np.float32)
-        rc = lib.tq_matmul(kid, self.prepared.c, ffi.from_buffer("int8_t[]", q), ffi.from_buffer("float[]", s), n,
-                           ffi.from_buffer("float[]", out, require_writable=True), ffi.NULL, threads)
-        if rc:
-            return matmul(self.prepared, q, s)  # let the checked path raise its clear error
-        return out
+        return matmul_trusted(self.prepared, q, s)  # decode steps: the quantizer's rows are well formed
 
     def split(self, x) -> list[np.ndarray]:
         """The fused product, cut back into the parts' outputs (views)."""
@@ -198,12 +155,10 @@ class FloatLinear:
         return self._small_batch(np.ascontiguousarray(y))
 
     def _small_batch(self, x: np.ndarray) -> np.ndarray:
-        """A decode step's few rows in C (native/ops.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
+        """A decode step's few rows in C (native/heads.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
         matrix per call, which made an 8-row step 7-11x dearer than a 1-row one, and its own threads kept
         spinning against the pool's (a served single stream spent 64% of its time in BLAS's one-row product)."""
-        from nanochat_cli.kernels import get_threads
-
-        ffi, lib = _ops()
+        ffi, lib = native()
         if self._kind is None:
             self._kind = lib.f32_head_best_kind()
         m, k = self.shape
@@ -212,7 +167,7 @@ class FloatLinear:
         out = np.empty((x.shape[0], m), np.float32)
         fb = ffi.from_buffer
         lib.f32_head_matmul(fb("float[]", self.w), m, k, fb("float[]", x), x.shape[0],
-                            fb("float[]", out, require_writable=True), self._kind, get_threads(), kernel_pool())
+                            fb("float[]", out, require_writable=True), self._kind, get_threads())
         return out
 
     def split(self, x) -> list[np.ndarray]:
@@ -247,7 +202,7 @@ class Int8Linear:
     output head: a quarter of the float32 bytes). Numerics: y = x_scale * (w_scale * exact int32 dot)."""
 
     def __init__(self, w: np.ndarray):
-        self.ffi, self.lib = _ops()
+        self.ffi, self.lib = native()
         self.kind = self.lib.head_best_kind()
         w = np.asarray(w, dtype=np.float32)
         scale = np.abs(w).max(axis=1) / _QMAX
@@ -258,14 +213,12 @@ class Int8Linear:
         self.shape = w.shape
 
     def __call__(self, x) -> np.ndarray:
-        from nanochat_cli.kernels import get_threads
-
         q, s, y = _head_io(x, self.shape)
         m, k = self.shape
         fb = self.ffi.from_buffer
         self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), fb("int32_t[]", self.w_sum), m, k,
                              fb("int8_t[]", q), fb("float[]", s), q.shape[0], fb("float[]", y, require_writable=True),
-                             self.kind, get_threads(), kernel_pool())
+                             self.kind, get_threads())
         return y
 
     @property
@@ -275,47 +228,42 @@ class Int8Linear:
 
 class Q6KLinear:
     """The file's Q6_K matrix (llama.cpp's usual tied embedding / head) times int8 per-token activations, on its
-    own 6-bit blocks (native/ops.c q6k_head_matmul): 18% fewer bytes per token than int8 rows, and the products
+    own 6-bit blocks (native/heads.c q6k_head_matmul): 18% fewer bytes per token than int8 rows, and the products
     are the stored weights rather than a requantization of them. Numerics: exact int32 sums per 16-weight
     sub-block, then float32 products with the block's d times its int8 sub-scales, and the activation scales."""
 
     def __init__(self, blocks: np.ndarray, shape: tuple[int, int]):
         from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
 
-        self.ffi, self.lib = _ops()
+        self.ffi, self.lib = native()
         self.kind = self.lib.q6k_best_kind()
         m, k = shape
         if k % 256 or k < 256 or blocks.shape != (m, k // 256 * Q6_K_BLOCK_BYTES) or blocks.dtype != np.uint8:
             raise NanochatError(f"Q6_K head: {blocks.dtype} {blocks.shape} bytes do not hold a {m} x {k} matrix")
         if k > Q6K_MAX_K:
             raise NanochatError(f"Q6_K head: rows of {k} columns are wider than the kernels' {Q6K_MAX_K}")
-        # A copy with each block's codes reordered for the vector kernel (ops.c q6k_repack: the same bytes and
+        # A copy with each block's codes reordered for the vector kernel (heads.c q6k_repack: the same bytes and
         # values), on huge pages (ternary.aligned_empty): every decode step streams it. The embedding lookups keep
         # reading the file's own blocks.
-        from nanochat_cli.kernels import get_threads
-
         self.blocks = aligned_empty(blocks.shape, np.uint8)
         src = np.ascontiguousarray(blocks)
         fb = self.ffi.from_buffer
         if self.lib.q6k_repack(fb("uint8_t[]", src), fb("uint8_t[]", self.blocks, require_writable=True), m, k,
-                               get_threads(), kernel_pool()):
+                               get_threads()):
             raise NanochatError(f"Q6_K head: cannot repack a {m} x {k} matrix")
         self.shape = (m, k)
 
     @staticmethod
     def fast() -> bool:
         """Whether this CPU runs the vector kernel (without it, Int8Linear's AVX2 rows are the faster head)."""
-        return _ops()[1].q6k_best_kind() == 1
+        return native()[1].q6k_best_kind() == 1
 
     def __call__(self, x) -> np.ndarray:
-        from nanochat_cli.kernels import get_threads
-
         q, s, y = _head_io(x, self.shape)
         m, k = self.shape
         fb = self.ffi.from_buffer
         rc = self.lib.q6k_head_matmul(fb("uint8_t[]", self.blocks), m, k, fb("int8_t[]", q), fb("float[]", s),
-                                      q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads(),
-                                      kernel_pool())
+                                      q.shape[0], fb("float[]", y, require_writable=True), self.kind, get_threads())
         if rc:
             raise MemoryError("Q6_K head: scratch allocation failed")
         return y

@@ -15,18 +15,11 @@ import weakref
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer.linear import TernaryLinear, kernel_pool
-from nanochat_cli.kernels import get_threads
-from nanochat_cli.kernels.dispatch import kernel_for
-from nanochat_cli.kernels.native import KERNEL_IDS, native
+from nanochat_cli.infer.linear import TernaryLinear
+from nanochat_cli.kernels import get_threads, kernel_id
+from nanochat_cli.kernels.native import native
 
 _swiglu_kind: int | None = None
-
-
-def _ops():
-    from nanochat_cli.infer._ops import ffi, lib
-
-    return ffi, lib
 
 
 def swiglu(gate_up: np.ndarray, kind: int | None = None) -> np.ndarray:
@@ -34,7 +27,7 @@ def swiglu(gate_up: np.ndarray, kind: int | None = None) -> np.ndarray:
     (numpy's float32 exp differs from any C one in the last bit for ~40% of inputs, and a last bit is enough to move
     an int8 rounding of the next layer's input). kind: 2 AVX-512, 1 AVX2, 0 scalar; all give the same bits."""
     global _swiglu_kind
-    ffi, lib = _ops()
+    ffi, lib = native()
     if kind is None:
         if _swiglu_kind is None:
             _swiglu_kind = int(lib.swiglu_best_kind())
@@ -89,25 +82,22 @@ class LayerStack:
         return cls(model) if eligible(model) else None
 
     def __init__(self, model):
-        ffi, lib = self.ffi, self.lib = _ops()
-        kffi, klib = native()
+        ffi, lib = self.ffi, self.lib = native()
         cfg, blocks = model.cfg, model.blocks
         a0 = blocks[0].mixer
         self.linears = [(b.mixer.qkv, b.mixer.o, b.ffn.inp, b.ffn.down) for b in blocks]
         self.n_layers = len(blocks)
-        # a function pointer of the kernels library and its weight descriptors cross into ours as plain addresses
-        addr = lambda cdata: ffi.cast("void *", int(kffi.cast("uintptr_t", cdata)))
         self._keep = [a0.cos, a0.sin]
         fb = lambda a: ffi.NULL if a is None else self._hold(ffi.from_buffer("float[]", a))
         plan = lib.stack_plan_new(self.n_layers, cfg.d_model, a0.h, a0.h_kv, a0.d, blocks[0].ffn.down.shape[1],
                                   int(cfg.ffn_type == "relu2"), cfg.norm_eps, fb(a0.cos), fb(a0.sin),
-                                  a0.cos.shape[0], addr(kffi.addressof(klib, "tq_matmul")), kernel_pool())
+                                  a0.cos.shape[0])
         if plan == ffi.NULL:
             raise MemoryError("could not allocate the layer stack's plan")
         self.plan = ffi.gc(plan, lib.stack_plan_free)
         for i, (b, lins) in enumerate(zip(blocks, self.linears)):
             lib.stack_plan_layer(self.plan, i, fb(b.attn_norm), fb(b.mixer.sub_norm), fb(b.ffn_norm),
-                                 fb(b.ffn.sub_norm), *(addr(lin.prepared.c) for lin in lins))
+                                 fb(b.ffn.sub_norm), *(lin.prepared.c for lin in lins))
         self._kernels: dict[tuple, object] = {}
         self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -123,8 +113,7 @@ class LayerStack:
         ids = self._kernels.get(key)
         if ids is None:
             ids = self._kernels[key] = self.ffi.new(
-                "int32_t[]", [KERNEL_IDS[kernel_for(lin.prepared, n, threads)] for lins in self.linears
-                              for lin in lins])
+                "int32_t[]", [kernel_id(lin.prepared, n, threads) for lins in self.linears for lin in lins])
         return ids
 
     def _kv(self, state):

@@ -8,6 +8,7 @@ everything else float32 numpy. `load_model_weights(path)` picks the loader from 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,11 +146,62 @@ def check_weights(w: ModelWeights) -> ModelWeights:
 
 
 def expected_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Every tensor a TernaryLM of this config has, with its shape (ternary ones as their (M, K) matrix)."""
-    import torch
+    """Every tensor a TernaryLM of this config has, with its shape (ternary ones as their (M, K) matrix): its
+    state_dict, written out without building the model, so that loading a model file never imports torch.
+    tests/infer/test_weights.py holds it to TernaryLM(cfg).state_dict() for every model option."""
+    d, hd, h, h_kv = cfg.d_model, cfg.head_dim, cfg.n_heads, cfg.n_kv_heads
+    shapes: dict[str, tuple[int, ...]] = {"embed.weight": (cfg.vocab_size, d)}
 
-    from nanochat_cli.model import TernaryLM
+    def ffn(prefix: str, hidden: int) -> None:
+        if cfg.ffn_type == "swiglu":
+            shapes[prefix + ".gate_proj.weight"] = (hidden, d)
+        shapes[prefix + ".up_proj.weight"] = (hidden, d)
+        if cfg.sub_norm:
+            shapes[prefix + ".sub_norm.weight"] = (hidden,)
+        shapes[prefix + ".down_proj.weight"] = (d, hidden)
 
-    with torch.device("meta"):
-        model = TernaryLM(cfg)
-    return {name: tuple(p.shape) for name, p in model.state_dict().items()}
+    def mhc(prefix: str, mixes: bool) -> None:  # model/mhc.py MHCResidual: no H_res on the first and last sublayer
+        n = cfg.mhc_streams
+        if n == 1:
+            return
+        n_perms = math.factorial(n) if mixes else 0
+        if mixes:
+            shapes[prefix + ".res_logits"] = (n_perms,)
+        shapes[prefix + ".pre_logits"] = (n,)
+        shapes[prefix + ".post_logits"] = (n,)
+        if cfg.mhc_dynamic:
+            shapes[prefix + ".dyn_proj"] = (2 * n + n_perms, n * d)
+            shapes[prefix + ".dyn_gates"] = (3 if mixes else 2,)
+
+    for i in range(cfg.n_layers):
+        p = f"blocks.{i}"
+        shapes[p + ".attn_norm.weight"] = (d,)
+        if cfg.layer_type(i) == "A":
+            for name, rows in (("q", h * hd), ("k", h_kv * hd), ("v", h_kv * hd)):
+                shapes[f"{p}.attn.{name}_proj.weight"] = (rows, d)
+            if cfg.sub_norm:
+                shapes[p + ".attn.sub_norm.weight"] = (h * hd,)
+        else:
+            shapes[p + ".attn.A_log"] = (h,)
+            shapes[p + ".attn.dt_bias"] = (h,)
+            for name in ("q", "k", "v", "gate"):
+                shapes[f"{p}.attn.{name}_proj.weight"] = (h * hd, d)
+            shapes[p + ".attn.beta_proj.weight"] = (h, d)
+            shapes[p + ".attn.decay_proj.weight"] = (h, d)
+            shapes[p + ".attn.out_norm.weight"] = (hd,)
+        shapes[p + ".attn.o_proj.weight"] = (d, h * hd)
+        shapes[p + ".ffn_norm.weight"] = (d,)
+        if cfg.moe_experts:
+            shapes[p + ".ffn.router.weight"] = (cfg.moe_experts, d)
+            for e in range(cfg.moe_experts):
+                ffn(f"{p}.ffn.experts.{e}", cfg.expert_hidden)
+            if cfg.moe_shared_expert:
+                ffn(p + ".ffn.shared_expert", cfg.expert_hidden)
+        else:
+            ffn(p + ".ffn", cfg.ffn_hidden)
+        mhc(p + ".attn_mhc", i > 0)
+        mhc(p + ".ffn_mhc", i < cfg.n_layers - 1)
+    shapes["norm.weight"] = (d,)
+    if cfg.ternary_head or not cfg.tie_embeddings:
+        shapes["head.weight"] = (cfg.vocab_size, d)
+    return shapes

@@ -4,7 +4,7 @@ Among the kernels this CPU supports, the first product of a (shape, group size, 
 SIMD kernel a few times on the matrix at hand and remembers the fastest in
 `$NANOCHAT_CACHE_DIR/autotune.json` (default `~/.cache/nanochat/`), keyed by the CPU's brand string.
 `NANOCHAT_KERNEL=scalar|avx2|avx512vnni|avx512vbmi-tq16` forces one kernel; `NANOCHAT_AUTOTUNE=0` skips the
-measurement and takes the widest instruction set. `NANOCHAT_THREADS` sets the default thread count.
+measurement and takes the widest instruction set. (`NANOCHAT_THREADS`, the default thread count, is native.py's.)
 
 The 1.6-bit kernel (avx512vbmi-tq16) is never autotuned: autotune times a product hot, in cache, where it loses
 (it decodes more per byte); it wins only when the weights stream from DRAM, which depends on the whole model, not
@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
+from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, get_threads, native
+from nanochat_cli.kernels.prepared import prepare
+from nanochat_cli.ternary import PlanarWeights
 
 _AUTOTUNE_REPS = 5
 _AUTOTUNE_ROUNDS = 3
@@ -35,7 +37,6 @@ TQ16_MIN_THREADS = 2
 LLC_FALLBACK_BYTES = 32 << 20  # one Zen 4 CCD's L3; a typical server last-level cache per socket or more
 _lock = threading.Lock()
 _memo: dict[str, str] = {}
-_threads: int | None = None
 
 
 def available_kernels() -> list[str]:
@@ -47,36 +48,6 @@ def available_kernels() -> list[str]:
 def _supported() -> tuple[str, ...]:
     _, lib = native()
     return tuple(name for name, kid in KERNEL_IDS.items() if lib.tq_cpu_supports(kid))
-
-
-@lru_cache(maxsize=1)
-def max_threads() -> int:
-    # remembered: sysconf re-reads /sys on every call, and decode steps ask once per matrix product
-    return int(native()[1].tq_max_threads())
-
-
-def set_threads(n: int) -> None:
-    """Threads every later `matmul` uses (rows are split across them; the pool is persistent)."""
-    global _threads
-    if not isinstance(n, (int, np.integer)) or n < 1 or n > 64:
-        raise NanochatError(f"thread count must be an integer from 1 to 64, got {n!r}")
-    _threads = int(n)
-
-
-def get_threads() -> int:
-    if _threads is not None:
-        return _threads
-    env = os.environ.get("NANOCHAT_THREADS")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            raise NanochatError(f"NANOCHAT_THREADS must be an integer, got {env!r}") from None
-        if n < 0:
-            raise NanochatError(f"NANOCHAT_THREADS must be 0 (all cores) or more, got {n}")
-        if n > 0:  # 0 means the default, as for `nanochat serve --threads`, which reads the same variable
-            return min(n, 64)
-    return max_threads()
 
 
 def check_kernel(name: str) -> str:
@@ -259,9 +230,6 @@ def _choose(prepared, n: int, threads: int, q: np.ndarray | None) -> str:
 
 def selected_kernel(shape: tuple[int, int], n: int, group_size: int = 128, threads: int | None = None) -> str:
     """The kernel matmul picks for an (M, K) matrix and n columns, tuning on a random matrix if not cached."""
-    from nanochat_cli.kernels.prepared import prepare
-    from nanochat_cli.ternary import PlanarWeights
-
     threads = get_threads() if threads is None else threads
     known = _known_choice((int(shape[0]), int(shape[1])), group_size, n, threads)
     if known:

@@ -1,12 +1,16 @@
-"""`matmul(prepared, q, x_scale)`: y = W x on int8 activations, validated in Python before any C runs."""
+"""`matmul(prepared, q, x_scale)`: y = W x on int8 activations, validated in Python before any C runs.
+
+`matmul_trusted` is the decode step's fast path (no checks, the kernel choice remembered on the matrix), and
+`kernel_id` the dispatcher's choice as the C id that tq_matmul takes (the engine's C layer stack gets one per matrix).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.dispatch import check_kernel, get_threads, kernel_for
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
+from nanochat_cli.kernels.dispatch import check_kernel, kernel_for
+from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, get_threads, native
 from nanochat_cli.kernels.prepared import PreparedMatrix
 
 
@@ -81,3 +85,29 @@ def accumulators(prepared: PreparedMatrix, q: np.ndarray, kernel: str) -> np.nda
     acc = np.zeros((n, m, prepared.n_groups), dtype=np.int32)
     _run(prepared, q, np.ones(n, dtype=np.float32), np.empty((n, m), dtype=np.float32), acc, kernel)
     return acc
+
+
+def kernel_id(prepared: PreparedMatrix, n: int, threads: int) -> int:
+    """The tq_kernel id (native/ternary.h) of the kernel `matmul` picks for n activation rows on `threads` threads
+    (measured once per shape class if not cached, as matmul measures it)."""
+    return KERNEL_IDS[kernel_for(prepared, n, threads)]
+
+
+def matmul_trusted(prepared: PreparedMatrix, q: np.ndarray, x_scale: np.ndarray) -> np.ndarray:
+    """`matmul` for callers whose inputs are well formed by construction (the engine's decode steps): q int8 (N, K)
+    and x_scale float32 (N,), both C-contiguous. It skips matmul's checks and lookups (~15 us a call, about a tenth
+    of a 700M model's decode step over its 96 products) and asks the dispatcher once per batch class (1, 2-4, 5+
+    rows) and thread count, remembering the answer on the matrix. A kernel that refuses to run sends the call
+    through `matmul`, which raises its clear error."""
+    n, threads = q.shape[0], get_threads()
+    key = (1 if n == 1 else 4 if n <= 4 else 8, threads)
+    kid = prepared.kernel_ids.get(key)
+    if kid is None:
+        kid = prepared.kernel_ids[key] = kernel_id(prepared, n, threads)
+    ffi, lib = native()
+    out = np.empty((n, prepared.shape[0]), np.float32)
+    rc = lib.tq_matmul(kid, prepared.c, ffi.from_buffer("int8_t[]", q), ffi.from_buffer("float[]", x_scale), n,
+                       ffi.from_buffer("float[]", out, require_writable=True), ffi.NULL, threads)
+    if rc:
+        return matmul(prepared, q, x_scale)
+    return out

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.native import native
+from nanochat_cli.kernels.native import get_threads, native
 from nanochat_cli.ternary import PlanarWeights, aligned_empty
 from nanochat_cli.ternary.constants import BUFFER_ALIGN
 
@@ -23,7 +23,9 @@ _TQ16_BUILD_LOCK = threading.Lock()
 
 
 class PreparedMatrix:
-    """A ternary (M, K) matrix ready for `matmul`: planar codes (scalar reference) + interleaved layout."""
+    """A ternary (M, K) matrix ready for `matmul`: planar codes (scalar reference) + interleaved layout. `c` is its
+    tq_weights descriptor (native/ternary.h), what the library's C functions take: the engine's layer stack keeps
+    one per matrix."""
 
     def __init__(self, planar: PlanarWeights, n_threads: int = 1):
         ffi, lib = native()
@@ -61,12 +63,12 @@ class PreparedMatrix:
         # bytes of the model this matrix belongs to, what dispatch.tq16_wanted weighs against the cache
         # (NativeModel sets it; a lone matrix stands for itself)
         self.model_bytes = self.nbytes
+        # matmul_trusted's kernel per (batch class, threads), asked of the dispatcher once
+        self.kernel_ids: dict[tuple[int, int], int] = {}
 
     def ensure_tq16(self, n_threads: int | None = None) -> None:
         """Build the 1.6-bit layout (5 trits per byte) the avx512vbmi-tq16 kernel reads, once; it shares the
         interleaved layout's scales."""
-        from nanochat_cli.kernels.dispatch import get_threads
-
         with _TQ16_BUILD_LOCK:  # a forced kernel builds lazily, maybe from several threads
             if self.codes16 is not None:
                 return
@@ -98,8 +100,6 @@ class PreparedMatrix:
 
 def prepare(planar: PlanarWeights) -> PreparedMatrix:
     """Build the kernels' layout from `planar` once (at model load); the result is what `matmul` takes."""
-    from nanochat_cli.kernels.dispatch import get_threads
-
     if not isinstance(planar, PlanarWeights):
         raise NanochatError(f"prepare() takes a PlanarWeights, got {type(planar).__name__}")
     return PreparedMatrix(planar, get_threads())

@@ -80,12 +80,12 @@ def test_float_small_batch_kernel_matches_float64_products(n, k, m, threads, see
 
 
 def test_float_small_batch_kernel_refuses_more_than_eight_rows():
-    from nanochat_cli.infer.linear import _ops
+    from nanochat_cli.kernels.native import native
 
-    ffi, lib = _ops()
+    ffi, lib = native()
     w, x, y = np.ones((4, 16), np.float32), np.ones((9, 16), np.float32), np.empty((9, 4), np.float32)
     fb = ffi.from_buffer
-    assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1, ffi.NULL) == -1
+    assert lib.f32_head_matmul(fb("float[]", w), 4, 16, fb("float[]", x), 9, fb("float[]", y), 0, 1) == -1
 
 
 def check_every_q6_k_kernel(head, x, ref, threads: int, tol: float) -> None:
@@ -149,11 +149,12 @@ def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
 
 def test_float_head_keeps_reference_mode_rows_in_float64():
     from nanochat_cli.infer.linear import FloatLinear
+    from nanochat_cli.infer.reference import REFERENCE
 
     rng = np.random.default_rng(2)
     head = FloatLinear(rng.standard_normal((40, 64)).astype(np.float32))
     x, norm = rng.standard_normal((2, 64)), np.ones(64, np.float32)
-    act = Act(x, norm, 1e-5, exact=True)  # reference mode: torch's RMSNorm of float64 rows stays float64
+    act = REFERENCE.act(x, norm, 1e-5)  # reference mode: torch's RMSNorm of float64 rows stays float64
     y = head(act)
     assert act.y.dtype == y.dtype == np.float64
     np.testing.assert_allclose(y, act.y @ head.w.T.astype(np.float64), rtol=1e-12)

@@ -122,12 +122,12 @@ def test_batched_decode_of_slots_at_different_positions_equals_one_at_a_time(pai
 @pytest.mark.parametrize("name", ["plain", "gqa"])
 def test_decode_attention_on_the_pool_gives_the_calling_threads_bits(name, prompt_ids, monkeypatch):
     """Two threads spread a decode step's attention over the kernels' pool, one runs it inline: same logits."""
-    from nanochat_cli.kernels import dispatch
+    from nanochat_cli.kernels import native
 
     fast, _ = twins(model_weights(make_model(**OPTIONS[name]), None))
     runs = []
     for threads in (1, 2, 3):
-        monkeypatch.setattr(dispatch, "_threads", threads)
+        monkeypatch.setattr(native, "_threads", threads)
         engine = Engine(fast, n_slots=2)
         engine.prefill(0, prompt_ids[:9])
         engine.prefill(1, prompt_ids[:20])
@@ -171,7 +171,9 @@ EXTREMES = [0.0, -0.0, 1e-30, -1e-30, 87.5, -87.5, 88.5, -88.5, 100.0, -100.0, 1
 @given(st.integers(1, 3), st.integers(1, 70), st.floats(1e-2, 60), st.integers(0, 2**31))
 @settings(max_examples=60, deadline=None)
 def test_swiglu_instruction_sets_agree_to_the_bit(n, f, magnitude, seed):
-    from nanochat_cli.infer._ops import lib
+    from nanochat_cli.kernels.native import native
+
+    _, lib = native()
 
     rng = np.random.default_rng(seed)
     gu = (rng.standard_normal((n, 2 * f)) * magnitude).astype(np.float32)

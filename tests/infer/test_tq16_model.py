@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nanochat_cli.infer import Engine, NativeModel, model_weights
-from nanochat_cli.kernels import available_kernels, dispatch, get_threads
+from nanochat_cli.kernels import available_kernels, dispatch, get_threads, native
 from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL
 from tests.infer.conftest import OPTIONS, make_model
 from tests.infer.test_stack import greedy
@@ -20,7 +20,7 @@ def _no_timing(monkeypatch):
     monkeypatch.setenv("NANOCHAT_AUTOTUNE", "0")  # the 2-bit choice without timing: the tests compare bits
     monkeypatch.delenv("NANOCHAT_KERNEL", raising=False)
     monkeypatch.delenv("NANOCHAT_TQ16", raising=False)
-    monkeypatch.setattr(dispatch, "_threads", 2)  # the rule wants 2+ threads, on any machine
+    monkeypatch.setattr(native, "_threads", 2)  # the rule wants 2+ threads, on any machine
 
 
 def run(model: NativeModel, ids: list[int], steps: int = 6) -> tuple[list[int], np.ndarray]:

@@ -111,11 +111,11 @@ def test_bad_thread_env_is_rejected(monkeypatch, prepared):
 
 def test_thread_env_zero_means_all_cores_and_negative_is_rejected(monkeypatch):
     # `nanochat serve --threads` reads NANOCHAT_THREADS too, and documents 0 as the default
-    from nanochat_cli.kernels import dispatch
+    from nanochat_cli.kernels import native
 
-    monkeypatch.setattr(dispatch, "_threads", None)
+    monkeypatch.setattr(native, "_threads", None)
     monkeypatch.setenv("NANOCHAT_THREADS", "0")
-    assert dispatch.get_threads() == dispatch.max_threads()
+    assert native.get_threads() == native.max_threads()
     monkeypatch.setenv("NANOCHAT_THREADS", "-2")
     with pytest.raises(NanochatError, match="NANOCHAT_THREADS"):
-        dispatch.get_threads()
+        native.get_threads()

@@ -4,12 +4,11 @@
  * It does exactly what NativeModel's fast path does, op for op (nanochat_cli/infer/forward.py): per block
  * norm_quantize (RMSNorm + int8), fused q/k/v ternary product, rope_attend_f32 per segment against the slot's KV
  * cache, [sub-norm +] quantize, o product, residual add, norm_quantize, gate/up product, silu(gate) * up (or
- * relu(x)^2), [sub-norm +] quantize, down product, residual add. The ternary products run in the kernels library
- * (nanochat_cli.kernels._native) through its tq_matmul, which Python hands over as a function pointer together
- * with the per-matrix kernel ids the dispatcher chose; its persistent pool (tq_pool_run, also handed over) supplies
- * the threads, for the products and for a decode step's attention alike: a decode step creates no thread.
- * swiglu_f32 is also what the Python fast path calls for its SwiGLU, so both paths share its exp bit for bit.
- * Built with ops.c into nanochat_cli.infer._ops by ops_build.py; the Python face is nanochat_cli/infer/stack.py.
+ * relu(x)^2), [sub-norm +] quantize, down product, residual add. The ternary products are the kernels' tq_matmul
+ * with the per-matrix kernel ids the dispatcher chose (Python passes them per call); the kernels' persistent pool
+ * (tq_pool_run) supplies the threads, for the products and for a decode step's attention alike: a decode step
+ * creates no thread. swiglu_f32 is also what the Python fast path calls for its SwiGLU, so both paths share its exp
+ * bit for bit. Declared in engine.h; the Python face is nanochat_cli/infer/stack.py.
  */
 #include <immintrin.h>
 #include <math.h>
@@ -21,25 +20,8 @@
 /* Multiplies and adds stay separate unless written as FMAs: the scalar and SIMD SwiGLU must round alike. */
 #pragma GCC optimize("fp-contract=off")
 
+#include "engine.h"
 #include "vexp.h"
-
-/* ops.c */
-void norm_quantize(const float *x, const float *w, int32_t N, int32_t K, float eps, float *y_out, int8_t *q,
-                   float *scale);
-void rope_cache_write_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
-                          const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf);
-int rope_attend_f32(const float *qkv, int32_t T, int32_t H, int32_t H_kv, int32_t D, const float *cos_t,
-                    const float *sin_t, float *kc, float *vc, int64_t head_stride, int32_t start, float *qbuf,
-                    float *out, int n_threads);
-int attention_f32(const float *q, const float *k, const float *v, int32_t T, int32_t H, int32_t H_kv, int32_t D,
-                  int64_t head_stride, int32_t start, float *out, int n_threads);
-
-/* native/ternary.h's tq_matmul, with the weights descriptor kept opaque */
-typedef int (*tq_matmul_fn)(int kernel, const void *w, const int8_t *q, const float *x_scale, int32_t N, float *out,
-                            int32_t *acc_out, int n_threads);
-/* and its persistent pool (native/internal.h): fn(arg, begin, end) over unit ranges covering [0, n_units) */
-typedef void (*pool_task_fn)(void *arg, int begin, int end);
-typedef void (*pool_run_fn)(pool_task_fn fn, void *arg, int n_units, int n_threads);
 
 /* ---- SiLU(gate) * up: gate / (1 + exp(-gate)) * up, with vexp.h's exp on every instruction set (same bits) ---- */
 static inline float silu_mul_scalar(float g, float u) { return g / (1.0f + exp_scalar(-g)) * u; }
@@ -104,26 +86,24 @@ static void relu2_f32(const float *x, size_t n, float *h) {
 /* ---- the plan: one model's per-layer weights and norms, built once at load ---- */
 typedef struct {
     const float *attn_norm, *attn_sub_norm, *ffn_norm, *ffn_sub_norm; /* sub-norms may be NULL */
-    const void *qkv, *o, *inp, *down;                                 /* tq_weights *, opaque here */
+    const tq_weights *qkv, *o, *inp, *down;
 } stack_layer;
 
-typedef struct {
+struct stack_plan {
     int32_t n_layers, d, h, h_kv, hd, ff, relu2, silu_kind;
     float eps;
     const float *cos_t, *sin_t; /* RoPE tables (rope_len, hd / 2) */
     int32_t rope_len;
-    tq_matmul_fn matmul;
-    pool_run_fn pool_run; /* NULL: decode attention stays on the calling thread */
     stack_layer *layers;
     pthread_mutex_t lock; /* the scratch below is one call's; concurrent callers take turns */
     int32_t cap;          /* rows the scratch holds */
     float *qkv, *qbuf, *attn, *res, *inp, *hid, *scale;
     int8_t *q;
-} stack_plan;
+};
 
-void *stack_plan_new(int32_t n_layers, int32_t d_model, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
-                     int32_t d_ff, int32_t relu2, float eps, const float *cos_t, const float *sin_t, int32_t rope_len,
-                     void *matmul, void *pool_run) {
+stack_plan *stack_plan_new(int32_t n_layers, int32_t d_model, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim,
+                           int32_t d_ff, int32_t relu2, float eps, const float *cos_t, const float *sin_t,
+                           int32_t rope_len) {
     stack_plan *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->layers = calloc((size_t)n_layers, sizeof *p->layers);
@@ -134,15 +114,13 @@ void *stack_plan_new(int32_t n_layers, int32_t d_model, int32_t n_heads, int32_t
     }
     p->n_layers = n_layers, p->d = d_model, p->h = n_heads, p->h_kv = n_kv_heads, p->hd = head_dim, p->ff = d_ff;
     p->relu2 = relu2, p->eps = eps, p->cos_t = cos_t, p->sin_t = sin_t, p->rope_len = rope_len;
-    p->matmul = (tq_matmul_fn)matmul;
-    p->pool_run = (pool_run_fn)pool_run;
     p->silu_kind = swiglu_best_kind();
     return p;
 }
 
-int stack_plan_layer(void *plan, int32_t i, const float *attn_norm, const float *attn_sub_norm, const float *ffn_norm,
-                     const float *ffn_sub_norm, const void *qkv, const void *o, const void *inp, const void *down) {
-    stack_plan *p = plan;
+int stack_plan_layer(stack_plan *p, int32_t i, const float *attn_norm, const float *attn_sub_norm,
+                     const float *ffn_norm, const float *ffn_sub_norm, const tq_weights *qkv, const tq_weights *o,
+                     const tq_weights *inp, const tq_weights *down) {
     if (i < 0 || i >= p->n_layers) return -1;
     stack_layer l = {attn_norm, attn_sub_norm, ffn_norm, ffn_sub_norm, qkv, o, inp, down};
     p->layers[i] = l;
@@ -157,8 +135,7 @@ static void free_scratch(stack_plan *p) {
     p->cap = 0;
 }
 
-void stack_plan_free(void *plan) {
-    stack_plan *p = plan;
+void stack_plan_free(stack_plan *p) {
     if (!p) return;
     free_scratch(p);
     pthread_mutex_destroy(&p->lock);
@@ -191,7 +168,7 @@ static int reserve(stack_plan *p, int32_t n) {
 }
 
 /* ---- decode attention over the kernels' pool ----
- * The step's rotations and cache writes run first on the calling thread (a few microseconds: ops.c's
+ * The step's rotations and cache writes run first on the calling thread (a few microseconds: attention.c's
  * rope_cache_write_f32, which rope_attend_f32 runs too); then each unit runs attention_f32 for one segment's consecutive query heads of
  * one kv head. attention_f32 computes every head alone, so the result is the bits one rope_attend_f32 call per
  * segment gives, however the heads are cut. A kv head's query heads are cut in halves (quarters, ...) until there
@@ -246,10 +223,10 @@ static int attend(stack_plan *p, const int32_t *seg, int32_t n_seg, float *kc, f
     if (step) {
         decode_attend a = {p, seg, kc, vc, head_stride, slot_stride, 1, 0};
         decode_rotate(&a, n_seg);
-        if (p->pool_run && n_threads > 1) /* alone, whole groups keep sharing their K/V loads */
+        if (n_threads > 1) /* alone, whole groups keep sharing their K/V loads */
             while (rep % (2 * a.parts) == 0 && n_seg * p->h_kv * a.parts < 4 * n_threads) a.parts *= 2;
         const int units = n_seg * p->h_kv * a.parts;
-        if (p->pool_run && n_threads > 1) p->pool_run(decode_attend_units, &a, units, n_threads);
+        if (n_threads > 1) tq_pool_run(decode_attend_units, &a, units, n_threads);
         else decode_attend_units(&a, 0, units);
         return a.rc;
     }
@@ -281,26 +258,25 @@ static int run_blocks(stack_plan *p, float *x, int32_t N, const int32_t *seg, in
         const int32_t *kid = kernel_ids + 4 * i;
         /* attention */
         norm_quantize(x, l->attn_norm, N, d, eps, NULL, p->q, p->scale);
-        if (p->matmul(kid[0], l->qkv, p->q, p->scale, N, p->qkv, NULL, n_threads)) return -3;
+        if (tq_matmul(kid[0], l->qkv, p->q, p->scale, N, p->qkv, NULL, n_threads)) return -3;
         if (attend(p, seg, n_seg, kv[2 * i], kv[2 * i + 1], head_stride, slot_stride, n_threads)) return -2;
         norm_quantize(p->attn, l->attn_sub_norm, N, hq, eps, NULL, p->q, p->scale);
-        if (p->matmul(kid[1], l->o, p->q, p->scale, N, p->res, NULL, n_threads)) return -3;
+        if (tq_matmul(kid[1], l->o, p->q, p->scale, N, p->res, NULL, n_threads)) return -3;
         add_rows(x, p->res, (size_t)N * d);
         /* feed-forward */
         norm_quantize(x, l->ffn_norm, N, d, eps, NULL, p->q, p->scale);
-        if (p->matmul(kid[2], l->inp, p->q, p->scale, N, p->inp, NULL, n_threads)) return -3;
+        if (tq_matmul(kid[2], l->inp, p->q, p->scale, N, p->inp, NULL, n_threads)) return -3;
         if (p->relu2) relu2_f32(p->inp, (size_t)N * ff, p->hid);
         else swiglu_f32(p->inp, N, ff, p->hid, p->silu_kind);
         norm_quantize(p->hid, l->ffn_sub_norm, N, ff, eps, NULL, p->q, p->scale);
-        if (p->matmul(kid[3], l->down, p->q, p->scale, N, p->res, NULL, n_threads)) return -3;
+        if (tq_matmul(kid[3], l->down, p->q, p->scale, N, p->res, NULL, n_threads)) return -3;
         add_rows(x, p->res, (size_t)N * d);
     }
     return 0;
 }
 
-int stack_forward(void *plan, float *x, int32_t N, const int32_t *seg, int32_t n_seg, float *const *kv,
+int stack_forward(stack_plan *p, float *x, int32_t N, const int32_t *seg, int32_t n_seg, float *const *kv,
                   int32_t n_slots, int32_t ctx, const int32_t *kernel_ids, int n_threads) {
-    stack_plan *p = plan;
     if (N < 1 || ctx > p->rope_len) return -1;
     for (int32_t s = 0; s < n_seg; s++) {
         const int32_t slot = seg[4 * s], start = seg[4 * s + 1], len = seg[4 * s + 2], row = seg[4 * s + 3];

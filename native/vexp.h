@@ -1,6 +1,6 @@
 /* exp(a) for the engine's C code: 2^n * p(r) with n = rint(a * log2 e), r = a - n ln2 (two-part ln2, each step one
  * FMA), p the degree-7 Taylor polynomial by Horner with FMAs (|r| <= ln2 / 2: truncation ~5e-9 relative). FMA is
- * exactly rounded, so the scalar fmaf version and the AVX2 / AVX-512 lanes (stack.c's SwiGLU, ops.c's attention)
+ * exactly rounded, so the scalar fmaf version and the AVX2 / AVX-512 lanes (stack.c's SwiGLU, attention.c's attention)
  * give the same bits: the scalar one is the specification. a is clamped to [EXP_LO, EXP_HI] so 2^n stays a normal
  * float; beyond it the result is 0 or +inf; NaN stays NaN. */
 #ifndef NANOCHAT_VEXP_H
