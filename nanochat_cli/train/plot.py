@@ -16,6 +16,7 @@ from nanochat_cli.atomic_write import write_bytes_atomic
 
 W, H_PANEL, MARGIN = 720, 260, 40
 COLORS = {"loss": (31, 119, 180), "val_loss": (255, 127, 14), "entropy": (44, 160, 44), "val_bpb": (148, 103, 189)}
+PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75)]
 
 # 3x5 pixel glyphs for the axis labels
 _GLYPHS = {
@@ -51,7 +52,7 @@ def _line(img: np.ndarray, xs: np.ndarray, ys: np.ndarray, color) -> None:
         img[int(ys[0]) - 1 : int(ys[0]) + 2, int(xs[0]) - 1 : int(xs[0]) + 2] = color
 
 
-def _panel(series: dict[str, tuple[np.ndarray, np.ndarray]], max_step: int) -> np.ndarray:
+def _panel(series: dict[str, tuple[np.ndarray, np.ndarray]], max_step: int, colors: dict | None = None) -> np.ndarray:
     img = np.full((H_PANEL, W, 3), 255, dtype=np.uint8)
     x0, x1, y0, y1 = MARGIN + 30, W - 10, 10, H_PANEL - 30
     img[y0:y1, x0] = img[y0:y1, x1] = 150
@@ -68,7 +69,7 @@ def _panel(series: dict[str, tuple[np.ndarray, np.ndarray]], max_step: int) -> n
             continue
         xs = x0 + (steps / max(max_step, 1)) * (x1 - x0 - 1)
         ys = y1 - 1 - (vals - lo) / (hi - lo) * (y1 - y0 - 2)
-        _line(img, xs, ys, COLORS[name])
+        _line(img, xs, ys, (colors or COLORS)[name])
     _text(img, 2, y0, _fmt(hi))
     _text(img, 2, y1 - 10, _fmt(lo))
     _text(img, x1 - 8 * len(str(max_step)), y1 + 8, str(max_step))
@@ -97,3 +98,16 @@ def write_curves(records: list[dict], path: Path) -> None:
     top = _panel({"loss": series("loss_window"), "val_loss": series("val_loss")}, max_step)
     bottom = _panel({"entropy": series("entropy"), "val_bpb": series("val_bpb")}, max_step)
     write_bytes_atomic(path, _png(np.concatenate([top, bottom], axis=0)), "curves.png")
+
+
+def write_metric_panels(records: list[dict], path: Path, panels: list[tuple[str, ...]]) -> None:
+    """Any numeric record keys, one panel per tuple, lines coloured in PALETTE order within a panel (`nanochat rl`)."""
+
+    def series(key: str) -> tuple[np.ndarray, np.ndarray]:
+        pts = [(r["step"], r[key]) for r in records if isinstance(r.get(key), (int, float))]
+        return (np.array([p[0] for p in pts], dtype=float), np.array([p[1] for p in pts], dtype=float))
+
+    max_step = max((r["step"] for r in records), default=1)
+    imgs = [_panel({k: series(k) for k in keys}, max_step, {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)})
+            for keys in panels]
+    write_bytes_atomic(path, _png(np.concatenate(imgs, axis=0)), path.name)

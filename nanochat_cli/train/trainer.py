@@ -90,6 +90,9 @@ class _StopFlag:
             signal.signal(s, h)
 
 
+StopFlag = _StopFlag  # the public name (`nanochat rl` stops the same way)
+
+
 def _matmul_params(model, cfg) -> int:
     return sum(p.numel() for p in model.parameter_groups()["matrix"]) + cfg.vocab_size * cfg.d_model
 

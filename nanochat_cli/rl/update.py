@@ -1,0 +1,86 @@
+"""The policy update in torch: log-probabilities of the sampled tokens recomputed, the clipped policy-gradient loss
+with a k3 KL penalty to the reference, accumulated over micro-batches (token-level mean over the whole batch, DAPO).
+
+    stats = policy_update(model, ref, opts, params, batch, rl, device, autocast)   # batch: [(Sample, advantage)]
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.rl.advantages import k3_kl
+
+
+def _padded(samples, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids [B, L], mask [B, L-1]) where mask marks the positions whose next token is a sampled one."""
+    seqs = [s.prefill_ids + s.tokens for s in samples]
+    L = max(len(x) for x in seqs)
+    ids = torch.zeros(len(seqs), L, dtype=torch.long)
+    mask = torch.zeros(len(seqs), L - 1)
+    for b, (x, s) in enumerate(zip(seqs, samples)):
+        ids[b, :len(x)] = torch.tensor(x)
+        mask[b, len(s.prefill_ids) - 1:len(x) - 1] = 1.0
+    return ids.to(device), mask.to(device)
+
+
+def token_logprobs(model, ids: torch.Tensor, autocast) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log pi of each next token [B, L-1], the predictive entropy at each position [B, L-1])."""
+    with autocast():
+        logits = model(ids[:, :-1]).logits
+    logp_all = torch.log_softmax(logits.float(), dim=-1)
+    logp = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    entropy = -(logp_all.exp() * logp_all).sum(-1)
+    return logp, entropy
+
+
+def policy_update(model, ref, opts, params, batch, rl, device, autocast, grad_clip: float, reduce_grads=None) -> dict:
+    """rl.ppo_epochs optimizer steps over batch [(Sample, advantage)]; returns loss, KL, entropy, clip share, |g|."""
+    batch = [(s, a) for s, a in batch if s.tokens]
+    if not batch and reduce_grads is None:
+        return {}
+    # under torchrun a rank without samples still steps: zero gradients into the all-reduce, the same update
+    micro = [batch[i:i + rl.micro_batch] for i in range(0, len(batch), rl.micro_batch)]
+    n_tokens = max(1, sum(len(s.tokens) for s, _ in batch))
+    olds: list[torch.Tensor | None] = [None] * len(micro)
+    refs: list[torch.Tensor] = []
+    with torch.no_grad():  # the reference's (and, when the batch is reused, the behaviour policy's) log-probs
+        for i, mb in enumerate(micro):
+            ids, _ = _padded([s for s, _ in mb], device)
+            refs.append(token_logprobs(ref, ids, autocast)[0])
+            if rl.ppo_epochs > 1:
+                olds[i] = token_logprobs(model, ids, autocast)[0]
+    totals = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0}
+    grad_norm = 0.0
+    for epoch in range(rl.ppo_epochs):
+        for i, mb in enumerate(micro):
+            ids, mask = _padded([s for s, _ in mb], device)
+            adv = torch.tensor([a for _, a in mb], dtype=torch.float32, device=device).unsqueeze(1)
+            logp, entropy = token_logprobs(model, ids, autocast)
+            old = olds[i] if olds[i] is not None else logp.detach()
+            ratio = torch.exp(logp - old)
+            pg = -torch.minimum(ratio * adv, torch.clamp(ratio, 1 - rl.clip_eps, 1 + rl.clip_eps) * adv)
+            kl = k3_kl(logp, refs[i])
+            loss = ((pg + rl.kl_coef * kl) * mask).sum() / n_tokens
+            loss.backward()
+            if epoch == 0:
+                totals["loss"] += float(loss.detach())
+                totals["kl"] += float((kl.detach() * mask).sum()) / n_tokens
+                totals["entropy"] += float((entropy.detach() * mask).sum()) / n_tokens
+                totals["clipped"] += float((((ratio - 1).abs() > rl.clip_eps).float() * mask).sum()) / n_tokens
+        if reduce_grads is not None:
+            for p in params:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)
+            reduce_grads(params)
+        clip = grad_clip if grad_clip > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
+        if not math.isfinite(grad_norm):
+            raise NanochatError(f"RL gradient norm is {grad_norm}; lower the learning rates or raise rl.kl_coef")
+        for o in opts:
+            o.step()
+        for o in opts:
+            o.zero_grad(set_to_none=True)
+    return {**totals, "grad_norm": grad_norm, "update_tokens": n_tokens} if batch else {}
