@@ -1,6 +1,7 @@
 """The `nanochat` command: one thin Typer command per pipeline stage. Run `nanochat --help`.
 
-Each command parses its options, calls one function of its stage's package and prints the result.
+Each command only declares its options: it parses them (into the stage's options dataclass where there are
+many) and calls one function of its stage's package, `<stage>/command.py` where the body is more than a call.
 User mistakes raise NanochatError, printed here as one line with exit code 1.
 """
 
@@ -52,10 +53,19 @@ def root(
 # ---- info / quantize (ternary formats) ----
 
 
+def _model_configs(value: bool) -> None:
+    if value:
+        from nanochat_cli.model.config import parameter_table
+
+        print(parameter_table())
+        raise typer.Exit()
+
+
 @app.command()
 def info(
     path: Path = typer.Argument(..., help="A GGUF file (nanochat Q1_58 or any other GGUF)."),
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON to stdout instead of tables."),
+    configs: bool = typer.Option(False, "--configs", callback=_model_configs, is_eager=True, help="Print the named model sizes (recipes' model.size) with their parameter counts, and exit."),
 ) -> None:
     """Print a GGUF file's metadata and a table of its tensors."""
     from nanochat_cli.ternary.inspect import describe_gguf, print_description
@@ -109,32 +119,42 @@ def data_prepare(
 # ---- train ----
 
 
+def _describe_recipe(value: bool) -> None:
+    if value:
+        from nanochat_cli.train.command import describe_command
+
+        describe_command()
+        raise typer.Exit()
+
+
 @app.command()
 def train(
     recipe: Path = typer.Argument(..., help="Recipe TOML, e.g. recipes/tiny.toml (runs `data prepare` first when needed)."),
     set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set train.steps=100 (repeatable)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a run directory or one of its step_* checkpoints."),
     json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+    describe: bool = typer.Option(False, "--describe", callback=_describe_recipe, is_eager=True, help="Print every recipe section and key with its default and meaning (as TOML comments), and exit."),
 ) -> None:
     """Train a ternary LM (Muon + Lion, WSD, validation, collapse guard, checkpoints); works under torchrun."""
-    import json
+    from nanochat_cli.train.command import TrainOptions, train_command
 
-    from nanochat_cli.recipes import load_recipe
-    from nanochat_cli.train.trainer import train as run_training
+    train_command(TrainOptions(recipe=recipe, overrides=set_, resume=resume, json_out=json_out))
 
-    result = run_training(load_recipe(recipe, set_), resume=resume)
-    if result["rank"] != 0:  # under torchrun only rank 0 reports
-        return
-    if json_out:
-        print(json.dumps(result, indent=2))
-    else:
-        for key in ("run_dir", "checkpoint", "step", "loss", "val_loss", "val_bpb", "tokens_per_s", "mfu", "stopped"):
-            print(f"{key:14} {result[key]}")
-    # sys.exit, not typer.Exit: in main()'s non-standalone mode click turns Exit into a return value
-    if result["stopped"] == "collapse_guard":
-        sys.exit(3)
-    if result["stopped"] and result["stopped"].startswith("signal"):
-        sys.exit(130)
+
+# ---- rl ----
+
+
+@app.command()
+def rl(
+    recipe: Path = typer.Argument(..., help="Recipe TOML (its rl section says what to do), e.g. recipes/rl_grpo.toml."),
+    set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set rl.steps=50 (repeatable)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an RL run directory or one of its step_* checkpoints."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
+) -> None:
+    """Reinforce a trained checkpoint on rustc rewards (GRPO, MaxRL or ReST); checkpoints export like train's."""
+    from nanochat_cli.rl.command import RLOptions, rl_command
+
+    rl_command(RLOptions(recipe=recipe, overrides=set_, resume=resume, json_out=json_out))
 
 
 # ---- eval ----
@@ -172,17 +192,15 @@ def eval_run(
     """Generate completions, compile and run them with rustc, report compile rate, pass@k and more."""
     if ctx.invoked_subcommand is not None:
         return
-    from nanochat_cli.evaluate.command import eval_command
+    from nanochat_cli.evaluate.command import EvalOptions, eval_command
     from nanochat_cli.evaluate.sources import GenerationParams
 
-    if not (gguf or checkpoint or server or completions or reference):
-        from nanochat_cli.shipped_model import shipped_model
-
-        gguf = shipped_model()
     params = GenerationParams(n_samples=n_samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                               token_healing=not no_token_healing)
-    eval_command(problems, server, completions, reference, gguf, checkpoint, server_model, api_key, concurrency, batch,
-                 threads, params, mode, jobs, not no_cache, output, json_out)
+    eval_command(EvalOptions(problems=problems, model=gguf, checkpoint=checkpoint, server=server, completions=completions,
+                             reference=reference, server_model=server_model, api_key=api_key, concurrency=concurrency,
+                             batch=batch, threads=threads, params=params, mode=mode, jobs=jobs, cache=not no_cache,
+                             output=output, as_json=json_out))
 
 
 @eval_app.command("compare")

@@ -2,7 +2,7 @@
 
 A recipe is the whole description of a data + training run (see `recipes/*.toml`). Load one with
 `load_recipe("recipes/tiny.toml", ["train.steps=50"])`. Every key is documented in the `doc` metadata
-of its field below; `nanochat train --help-recipe` style listings come from `describe_recipe()`.
+of its field below; `nanochat train --describe` prints them all (`describe_recipe()`).
 Unknown sections/keys and wrong types raise NanochatError naming the key and the valid choices.
 """
 
@@ -181,6 +181,54 @@ class GuardSection:
 
 
 @dataclass
+class RLSection:
+    """`nanochat rl`: reinforcement learning on rustc rewards, from a training checkpoint (nanochat_cli/rl/)."""
+
+    init_from: str = _f("", "the base: a training run directory (its newest checkpoint) or a step_* checkpoint; "
+                        "RL needs its float master weights, which a GGUF does not hold. Also the KL reference")
+    algorithm: str = _f("grpo", "grpo: advantage (r - mean) / std in the group; maxrl: (r - mean) / mean on binary "
+                        "success, 0 for a group without one; rest: expert iteration, fine-tune on the samples that pass")
+    steps: int = _f(100, "RL steps: one rollout batch (with refills) and ppo_epochs updates each")
+    prompts_per_step: int = _f(8, "groups per step that carry a gradient (DAPO: groups whose rewards are all equal are "
+                               "dropped and replaced by new prompts)")
+    group_size: int = _f(8, "G: samples per prompt")
+    max_refill_rounds: int = _f(2, "extra rollout rounds per step to replace dropped groups; 0 = never refill")
+    temperature: float = _f(1.0, "sampling temperature of the rollouts")
+    top_p: float = _f(1.0, "nucleus sampling of the rollouts; 1 = off")
+    max_tokens: int = _f(192, "most completion tokens per sample")
+    slots: int = _f(16, "native-engine slots decoded together (batched rollouts)")
+    kl_coef: float = _f(0.01, "weight of the KL penalty to the reference (the base checkpoint), k3 estimator per token")
+    clip_eps: float = _f(0.2, "PPO ratio clipping, 1 +/- clip_eps; only bites when ppo_epochs > 1 reuses a batch")
+    ppo_epochs: int = _f(1, "optimizer updates per rollout batch")
+    micro_batch: int = _f(8, "sequences per torch forward/backward (gradients accumulate over a step)")
+    optimizer: str = _f("muon_lion", "muon_lion: the trainer's Muon (hidden ternary matrices) + Lion (the rest), "
+                        "lrs from [optimizer]; adamw: AdamW on every parameter at rl.adamw_lr")
+    adamw_lr: float = _f(1e-5, "AdamW learning rate (rl.optimizer = \"adamw\")")
+    seed: int = _f(0, "rollout sampling and prompt drawing")
+    prompt_source: str = _f("synthetic", "\"synthetic\": the verified corpus's program generator (doc comment + "
+                            "signature up to `{`, its asserts as tests); or a JSON/JSONL file of MultiPL-E-shaped "
+                            "problems (name, prompt, tests). Decontaminated against every evaluation set either way")
+    prompt_pool: int = _f(2000, "synthetic programs generated to make the prompt pool")
+    prompt_seed: int = _f(1234, "seed of the synthetic prompt pool; data.seed of the verified corpus gives its own "
+                          "programs (the first rl.prompt_pool of them)")
+    compile_share: float = _f(0.25, "share of prompts scored compile-only (type-check as a library) instead of tests")
+    verify_prompts: bool = _f(True, "drop prompts whose reference program fails in the sandbox (cached)")
+    curriculum: bool = _f(True, "retire prompts the policy always fails or always passes")
+    curriculum_patience: int = _f(2, "consecutive all-fail or all-pass groups after which a prompt is retired")
+    curriculum_retry_steps: int = _f(0, "steps after which a retired prompt is drawn again; 0 = never")
+    reward_syntax_error: float = _f(0.0, "reward of a program that does not parse")
+    reward_type_error: float = _f(0.2, "reward of a program that parses but does not compile")
+    reward_compiles: float = _f(0.5, "reward of a program that compiles but fails its tests (tested prompts)")
+    reward_pass: float = _f(1.0, "reward of success: tests pass (tested prompts) or it compiles (compile prompts); "
+                            "trivial completions (triviality.py) always get 0")
+    mode: str = _f("2021", "sandbox mode: 2021 (edition 2021) or multipl-e (edition 2015, as published)")
+    jobs: int = _f(2, "rustc workers; they run while the engine is still generating")
+    compile_timeout: float = _f(10.0, "seconds per compile in the sandbox")
+    run_timeout: float = _f(5.0, "seconds per test run in the sandbox")
+    threads: int = _f(0, "torch and kernel threads; 0 = their defaults")
+
+
+@dataclass
 class Recipe:
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
@@ -192,6 +240,7 @@ class Recipe:
     checkpoint: CheckpointSection = field(default_factory=CheckpointSection)
     logging: LoggingSection = field(default_factory=LoggingSection)
     guard: GuardSection = field(default_factory=GuardSection)
+    rl: RLSection = field(default_factory=RLSection)
     source: str = ""  # path the recipe was read from (informational)
     set_keys: tuple[str, ...] = ()  # "section.key" paths given by --set overrides, in order
 
@@ -202,13 +251,17 @@ class Recipe:
         return d
 
 
-SECTIONS = ("model", "data", "train", "loss", "optimizer", "schedule", "validation", "checkpoint", "logging", "guard")
+SECTIONS = ("model", "data", "train", "loss", "optimizer", "schedule", "validation", "checkpoint", "logging", "guard",
+            "rl")
 
 _ENUMS = {
     ("train", "device"): ("auto", "cpu", "cuda"),
     ("train", "dtype"): ("auto", "fp32", "bf16"),
     ("optimizer", "muon_adjust_lr"): ("original", "match_rms_adamw"),
     ("guard", "action"): ("warn", "lower_lr", "stop"),
+    ("rl", "algorithm"): ("grpo", "maxrl", "rest"),
+    ("rl", "optimizer"): ("muon_lion", "adamw"),
+    ("rl", "mode"): ("2021", "multipl-e"),
 }
 
 
@@ -401,6 +454,30 @@ def _check(r: Recipe) -> None:
                             f"(e.g. metrics.jsonl), got {name!r}")
     if not r.data.sources:
         raise NanochatError("recipe key 'data.sources' is empty; list at least one of debian, cargo, rust-src or a directory")
+    _check_rl(r.rl)
+
+
+def _check_rl(rl: RLSection) -> None:
+    """The [rl] section's ranges (a recipe without one keeps the defaults, which pass)."""
+    for key in ("steps", "prompts_per_step", "group_size", "max_tokens", "slots", "ppo_epochs", "micro_batch",
+                "prompt_pool", "jobs", "curriculum_patience"):
+        if getattr(rl, key) <= 0:
+            raise NanochatError(f"recipe key 'rl.{key}' must be > 0, got {getattr(rl, key)}")
+    if rl.group_size < 2 and rl.algorithm != "rest":
+        raise NanochatError(f"recipe key 'rl.group_size' must be >= 2 for {rl.algorithm} (advantages compare samples "
+                            f"of one prompt), got {rl.group_size}")
+    for key in ("max_refill_rounds", "temperature", "kl_coef", "clip_eps", "adamw_lr", "curriculum_retry_steps",
+                "compile_timeout", "run_timeout", "threads", "seed", "prompt_seed"):
+        if not getattr(rl, key) >= 0:
+            raise NanochatError(f"recipe key 'rl.{key}' must be >= 0, got {getattr(rl, key)}")
+    if not 0.0 < rl.top_p <= 1.0:
+        raise NanochatError(f"recipe key 'rl.top_p' must be in (0, 1], got {rl.top_p}")
+    if not 0.0 <= rl.compile_share <= 1.0:
+        raise NanochatError(f"recipe key 'rl.compile_share' must be in [0, 1], got {rl.compile_share}")
+    levels = [rl.reward_syntax_error, rl.reward_type_error, rl.reward_compiles, rl.reward_pass]
+    if levels != sorted(levels) or rl.reward_pass <= rl.reward_syntax_error:
+        raise NanochatError(f"recipe keys rl.reward_syntax_error <= reward_type_error <= reward_compiles < reward_pass "
+                            f"must be graded in that order, got {levels}")
 
 
 # ---- derived things ----

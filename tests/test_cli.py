@@ -44,3 +44,20 @@ def test_usage_error_is_a_usage_message_not_a_traceback():
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and "--port" in res.stderr
+
+
+def test_info_configs_lists_the_named_model_sizes_without_a_file():
+    from nanochat_cli.model.config import NAMED_CONFIGS
+
+    res = runner.invoke(app, ["info", "--configs"])
+    assert res.exit_code == 0, res.output
+    assert [line.split()[0] for line in res.stdout.splitlines()[1:]] == list(NAMED_CONFIGS)
+
+
+def test_train_describe_lists_every_recipe_section_without_a_recipe():
+    from nanochat_cli.recipes import SECTIONS
+
+    res = runner.invoke(app, ["train", "--describe"])
+    assert res.exit_code == 0, res.output
+    for section in SECTIONS:
+        assert f"[{section}]" in res.stdout

@@ -1,12 +1,13 @@
 """The bodies of `nanochat eval` and `nanochat eval compare`: pick a source, run, write, print.
 
-`python -m nanochat_cli.cli eval --help` lists the options; cli.py only parses them and calls these.
+`nanochat eval --help` lists the options; cli.py only parses them (into EvalOptions) and calls these.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -44,11 +45,38 @@ class ReferenceSource:
         return Generation([[self.by_name[r.name]] * params.n_samples for r in requests])  # type: ignore[list-item]
 
 
-def eval_command(problems: str, server: str | None, completions: Path | None, reference: bool,
-                 gguf: Path | None, checkpoint: Path | None, server_model: str | None, api_key: str | None,
-                 concurrency: int, batch: int, threads: int | None, params: GenerationParams, mode: str, jobs: int,
-                 cache: bool, output: Path | None, as_json: bool) -> dict:
+@dataclass
+class EvalOptions:
+    """One `nanochat eval` run. Exactly one completion source: model, checkpoint, server, completions or reference;
+    with none at all, the shipped models/rust_small.gguf."""
+
+    problems: str = "rust-basic"  # a built-in set's name, or a MultiPL-E JSON/JSONL file
+    model: Path | None = None  # a .gguf run on the native engine
+    checkpoint: Path | None = None  # a training checkpoint directory run on the native engine
+    server: str | None = None  # an OpenAI-compatible server's base URL
+    completions: Path | None = None  # JSONL of {"name", "completion"} lines generated elsewhere
+    reference: bool = False  # score the built-in reference solutions (harness self-check)
+    server_model: str | None = None  # model name sent to the server (default: its first /v1/models entry)
+    api_key: str | None = None  # bearer key for the server
+    concurrency: int = 4  # requests in flight to the server
+    batch: int = 4  # samples decoded together by the native engine
+    threads: int | None = None  # native engine kernel threads (None: all cores)
+    params: GenerationParams = field(default_factory=GenerationParams)
+    mode: str = "multipl-e"  # multipl-e (rustc edition 2015, as published) or 2021
+    jobs: int = 2  # parallel rustc workers
+    cache: bool = True  # reuse cached compile/run results
+    output: Path | None = None  # write the full results JSON here
+    as_json: bool = False  # print the summary as JSON instead of a table
+
+
+def eval_command(opts: EvalOptions) -> dict:
     """Run one evaluation and report it (table to stdout, or a JSON summary with as_json)."""
+    problems, server, completions, reference = opts.problems, opts.server, opts.completions, opts.reference
+    gguf, checkpoint, output, mode = opts.model, opts.checkpoint, opts.output, opts.mode
+    if not (gguf or checkpoint or server or completions or reference):
+        from nanochat_cli.shipped_model import shipped_model
+
+        gguf = shipped_model()
     chosen = [name for name, given in (("--model", gguf), ("--checkpoint", checkpoint), ("--server", server),
                                        ("--completions", completions), ("--reference", reference)) if given]
     if len(chosen) != 1:
@@ -65,19 +93,20 @@ def eval_command(problems: str, server: str | None, completions: Path | None, re
     if gguf or checkpoint:
         from nanochat_cli.evaluate.engine_source import EngineSource
 
-        source = EngineSource(gguf or checkpoint, batch=batch, threads=threads)  # type: ignore[arg-type]
+        source = EngineSource(gguf or checkpoint, batch=opts.batch, threads=opts.threads)  # type: ignore[arg-type]
     elif server:
-        source = ServerSource(server, model=server_model, api_key=api_key, concurrency=concurrency)
+        source = ServerSource(server, model=opts.server_model, api_key=opts.api_key, concurrency=opts.concurrency)
     elif completions:
         source = CompletionsFileSource(completions)
     else:
         source = ReferenceSource(problems)
-    config = EvalConfig(problems=problems, mode=mode, params=params, jobs=jobs, cache=cache, limits=SandboxLimits())
+    config = EvalConfig(problems=problems, mode=mode, params=opts.params, jobs=opts.jobs, cache=opts.cache,
+                        limits=SandboxLimits())
     results = run_eval(config, source, console=Console(stderr=True))
     if output is not None:
         write_results(results, output)
         Console(stderr=True).print(f"wrote {escape(str(output))}")
-    if as_json:
+    if opts.as_json:
         head = {k: results[k] for k in ("schema_version", "config", "source", "problem_set", "sandbox", "summary")}
         head["output"] = str(output) if output else None
         json.dump(head, sys.stdout, indent=2)

@@ -1,6 +1,6 @@
 """ModelConfig: every architecture option of the ternary LM, the named sizes, and parameter counts.
 
-`python -m nanochat_cli.model` prints each named size's parameters split into ternary / full precision / mHC.
+`nanochat info --configs` prints each named size's parameters split into ternary / full precision / mHC.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def named_config(name: str, **overrides) -> ModelConfig:
 
 
 def parameter_table(names=tuple(NAMED_CONFIGS)) -> str:
-    """One line per named config: its shape and parameter counts (what `python -m nanochat_cli.model` prints)."""
+    """One line per named config: its shape and parameter counts (what `nanochat info --configs` prints)."""
     header = (f"{'config':10} {'d':>5} {'layers':>6} {'heads':>5} {'kv':>3} {'ffn':>5} {'vocab':>6} "
               f"{'ternary':>12} {'full prec.':>12} {'mHC':>6} {'total':>12}")
     lines = [header]

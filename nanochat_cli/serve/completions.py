@@ -173,12 +173,10 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
 
 
 async def _next_event(events: asyncio.Queue, timeout: float):
-    """The next event, or asyncio.TimeoutError after `timeout` idle seconds: a timer handle on Python 3.11+ rather
-    than the task asyncio.wait_for wraps around every wait."""
-    if hasattr(asyncio, "timeout"):
-        async with asyncio.timeout(timeout):
-            return await events.get()
-    return await asyncio.wait_for(events.get(), timeout)
+    """The next event, or asyncio.TimeoutError after `timeout` idle seconds: a timer handle rather than the task
+    asyncio.wait_for wraps around every wait."""
+    async with asyncio.timeout(timeout):
+        return await events.get()
 
 
 def _usage(prompt_ids: list[list[int]], results: list[ChoiceResult]) -> dict:

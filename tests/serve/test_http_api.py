@@ -295,9 +295,8 @@ def test_idle_stream_gets_ping_comments():
         server.stop()
 
 
-def test_next_event_times_out_and_delivers_with_and_without_asyncio_timeout(monkeypatch):
-    """The idle-ping wait on Python 3.11+ (asyncio.timeout) and on 3.10 (asyncio.wait_for): both hand over a
-    queued event and raise asyncio.TimeoutError when nothing comes."""
+def test_next_event_times_out_and_delivers():
+    """The idle-ping wait hands over a queued event and raises asyncio.TimeoutError when nothing comes."""
     import asyncio
 
     from nanochat_cli.serve import completions
@@ -310,9 +309,6 @@ def test_next_event_times_out_and_delivers_with_and_without_asyncio_timeout(monk
             await completions._next_event(q, 0.01)
 
     asyncio.run(check())
-    if hasattr(asyncio, "timeout"):  # the 3.10 branch, on a newer Python
-        monkeypatch.delattr(asyncio, "timeout")
-        asyncio.run(check())
 
 
 def test_non_streaming_client_that_gives_up_frees_its_slot():

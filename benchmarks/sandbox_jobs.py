@@ -1,6 +1,6 @@
 """Sandbox throughput benchmark: seconds to check 100 programs with -j 1 (baseline) and -j N.
 
-Run `python -m nanochat_cli.evaluate.bench [--jobs 2] [--repeats 3]`. Two workloads, no result cache:
+Run `python benchmarks/sandbox_jobs.py [--jobs 2] [--repeats 3]`. Two workloads, no result cache:
 - compile-only: 100 seed16 items (the reference completions, each made distinct by a comment), type-checked
   as a library (`--emit=metadata`, edition 2021), as `nanochat eval --problems seed16` does;
 - build+run: 100 rust-basic programs (reference solutions, cycled, made distinct), full MultiPL-E mode
