@@ -115,7 +115,13 @@ class CompletionsFileSource:
 
 
 class ServerSource:
-    """Completions from an OpenAI-compatible /v1/completions endpoint, with `concurrency` requests in flight."""
+    """Completions from an OpenAI-compatible /v1/completions endpoint, with `concurrency` requests in flight.
+
+    max_tokens is clamped to the server's context as the local engine does: to the context read from GET /props
+    (nanochat serve, llama-server) before the run, and to the room a prompt leaves when a 400 names it
+    (`n_prompt_tokens` and `n_ctx` in the error, as both servers send). A prompt with no room at all gets an
+    empty completion, counted in `context_overflows`.
+    """
 
     def __init__(self, url: str, model: str | None = None, api_key: str | None = None,
                  concurrency: int = 4, timeout_s: float = 600.0, retries: int = 2):
@@ -127,6 +133,8 @@ class ServerSource:
             raise NanochatError("--concurrency must be at least 1")
         self.url, self.model, self.api_key = url, model, api_key
         self.concurrency, self.timeout_s, self.retries = concurrency, timeout_s, retries
+        self.max_tokens_cap: int | None = None  # from /props: the context less one prompt token, or the server's cap
+        self.context_overflows = 0
 
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -145,10 +153,17 @@ class ServerSource:
                                      limits=limits) as client:
             if self.model is None:
                 self.model = await self._first_model(client)
+            self.max_tokens_cap = await self._max_tokens_cap(client)
             sem = asyncio.Semaphore(self.concurrency)
             t0 = time.perf_counter()
-            jobs = [self._one(client, sem, r, params, i) for r in requests for i in range(params.n_samples)]
-            outs = await asyncio.gather(*jobs)
+            try:
+                # A TaskGroup: the first failure cancels and awaits the others, so no request is left un-awaited.
+                async with asyncio.TaskGroup() as tg:
+                    tasks = [tg.create_task(self._one(client, sem, r, params, i))
+                             for r in requests for i in range(params.n_samples)]
+            except BaseExceptionGroup as group:
+                raise _first_error(group) from None
+            outs = [t.result() for t in tasks]
             seconds = time.perf_counter() - t0
         completions = [[outs[ri * params.n_samples + i][0] for i in range(params.n_samples)] for ri in range(len(requests))]
         counts = [[outs[ri * params.n_samples + i][1] for i in range(params.n_samples)] for ri in range(len(requests))]
@@ -169,30 +184,59 @@ class ServerSource:
             pass  # the completion request reports a dead server clearly
         return "default"
 
+    async def _max_tokens_cap(self, client) -> int | None:
+        """The most max_tokens the server takes, from GET /props (llama.cpp's convention); None if it has none."""
+        import httpx
+
+        try:
+            r = await client.get("/props")
+            if r.status_code != 200:
+                return None
+            props = r.json()
+            settings = props.get("default_generation_settings") or {}
+            n_ctx = settings.get("n_ctx") or props.get("n_ctx")
+            limit = (settings.get("params") or {}).get("max_tokens_limit")
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None
+        caps = [c for c in (n_ctx - 1 if isinstance(n_ctx, int) else None, limit)
+                if isinstance(c, int) and not isinstance(c, bool) and c > 0]
+        return min(caps) if caps else None
+
     async def _one(self, client, sem: asyncio.Semaphore, req: CompletionRequest, params: GenerationParams,
                    sample: int) -> tuple[str, int | None]:
         import httpx
 
-        body = {"model": self.model, "prompt": req.prompt, "max_tokens": params.max_tokens,
+        max_tokens = params.max_tokens if self.max_tokens_cap is None else min(params.max_tokens, self.max_tokens_cap)
+        body = {"model": self.model, "prompt": req.prompt, "max_tokens": max_tokens,
                 "temperature": params.temperature, "top_p": params.top_p, "n": 1,
                 "stop": list(req.stop)[:4], "seed": params.seed + sample}
         async with sem:
-            for attempt in range(self.retries + 1):
+            attempt = 0
+            while True:
                 try:
                     r = await client.post("/v1/completions", json=body)
                 except httpx.HTTPError as e:
                     if attempt < self.retries:
-                        await asyncio.sleep(0.5 * (attempt + 1))
+                        attempt += 1
+                        await asyncio.sleep(0.5 * attempt)
                         continue
                     raise NanochatError(f"cannot reach {self.url}/v1/completions ({type(e).__name__}: {e}); "
                                         "start the server (nanochat serve) or check --server") from None
                 # 429: the server's queue is full (nanochat serve, llama-server); 5xx: a transient failure
                 if (r.status_code >= 500 or r.status_code == 429) and attempt < self.retries:
-                    await asyncio.sleep(0.5 * (attempt + 1))
+                    attempt += 1
+                    await asyncio.sleep(0.5 * attempt)
                     continue
+                if r.status_code == 400:
+                    room = _context_room(r)
+                    if room is not None and room < 1:  # the prompt alone fills the context, as --model counts it
+                        self.context_overflows += 1
+                        return "", 0
+                    if room is not None and room < body["max_tokens"]:
+                        body["max_tokens"] = room  # the clamp: what the context leaves after this prompt
+                        continue
                 if r.status_code != 200:
-                    raise NanochatError(f"{self.url}/v1/completions answered {r.status_code}: {r.text[:200]}; "
-                                        "check --server, --api-key and the model name")
+                    raise NanochatError(self._refusal(r))
                 try:
                     data = r.json()
                     text = data["choices"][0]["text"]
@@ -202,4 +246,54 @@ class ServerSource:
                 usage = data.get("usage") or {}
                 ntok = usage.get("completion_tokens")
                 return str(text), int(ntok) if isinstance(ntok, int) else None
-        raise AssertionError("unreachable")
+
+    def _refusal(self, r) -> str:
+        """One line for a response the run cannot go on from, naming the option to change."""
+        message = _error_message(r)
+        where = f"{self.url}/v1/completions answered {r.status_code}: {message}"
+        if r.status_code in (401, 403):
+            return f"{where}; pass the server's key with --api-key"
+        if r.status_code == 404:
+            if "model" in message.lower():
+                return f"{where}; pick a model the server lists at GET /v1/models with --server-model"
+            return f"{where}; --server must be the server's base URL (e.g. http://127.0.0.1:8080)"
+        if r.status_code == 400:
+            return f"{where}; change the generation options (--max-tokens, --temperature, --top-p) it names"
+        return f"{where}; check the server's log"
+
+
+def _error_message(r) -> str:
+    try:
+        err = r.json().get("error")
+        message = err.get("message") if isinstance(err, dict) else err
+        if isinstance(message, str) and message:
+            return message[:300]
+    except (ValueError, AttributeError):
+        pass
+    return r.text[:200]
+
+
+def _context_room(r) -> int | None:
+    """n_ctx - n_prompt_tokens from a 400 that says the prompt and max_tokens overflow the context; None if not one."""
+    try:
+        err = r.json().get("error")
+        n_ctx, n_prompt = err.get("n_ctx"), err.get("n_prompt_tokens")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(n_ctx, int) and isinstance(n_prompt, int):
+        return n_ctx - n_prompt
+    return None
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The exception a TaskGroup's failure stands for: the first NanochatError if any, else the first leaf."""
+    leaves = list(_leaves(group))
+    return next((e for e in leaves if isinstance(e, NanochatError)), leaves[0])
+
+
+def _leaves(group: BaseExceptionGroup):
+    for e in group.exceptions:
+        if isinstance(e, BaseExceptionGroup):
+            yield from _leaves(e)
+        else:
+            yield e

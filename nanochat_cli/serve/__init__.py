@@ -4,7 +4,9 @@ Run `nanochat serve model.gguf --port 8080`, then point any OpenAI client at htt
 
 Modules: config (ServeConfig), request_schema (validation), chat_template, scheduler (slots, worker thread,
 batching; each slot steps infer's SequenceDecode: sampling, UTF-8-safe text, stop strings), engine_backend (the infer engine behind
-the ServingBackend protocol), completions (the two generation endpoints), app (routes, auth, errors),
+the ServingBackend protocol), completions (the generation endpoints, /infill included), infill (FIM prompts and
+whether the model was trained for them), server_info (llama.cpp's /props, /slots, /v1/models/{id}), page (the
+playground at GET /, files in static/), cors (--cors), app (routes, auth, errors),
 metrics (Prometheus), http_log (one line per malformed HTTP request), server (listen, load, drain on SIGTERM;
 ServerThread for tests and scripts).
 """

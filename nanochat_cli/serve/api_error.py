@@ -14,6 +14,7 @@ ERROR_TYPES = {
     413: "invalid_request_error",
     429: "rate_limit_error",
     500: "server_error",
+    501: "not_supported_error",
     503: "server_error",
 }
 
@@ -21,13 +22,17 @@ ERROR_TYPES = {
 class ApiError(Exception):
     """A request the server refuses; `code` is a short machine-readable reason, `param` the offending field."""
 
-    def __init__(self, status: int, message: str, code: str | None = None, param: str | None = None):
+    def __init__(self, status: int, message: str, code: str | None = None, param: str | None = None,
+                 extra: dict | None = None):
+        """extra: more fields in the error object, e.g. llama.cpp's n_prompt_tokens and n_ctx on a context overflow,
+        which a client reads to clamp max_tokens."""
         super().__init__(message)
         self.status, self.message, self.code, self.param = status, message, code, param
+        self.extra = extra or {}
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": ERROR_TYPES.get(self.status, "invalid_request_error"),
-                          "param": self.param, "code": self.code}}
+                          "param": self.param, "code": self.code, **self.extra}}
 
     def response(self) -> web.Response:
         headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None

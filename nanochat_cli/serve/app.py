@@ -1,4 +1,4 @@
-"""The aiohttp application: routes, API-key and error middleware, health / models / tokenize / metrics.
+"""The aiohttp application: routes, CORS, API-key and error middleware, health / tokenize / metrics.
 
 `create_app(cfg)` returns an app whose model is attached later by `ServerState.attach` (see server.py),
 so /health can answer 503 while the model loads.
@@ -14,8 +14,11 @@ import threading
 from aiohttp import web
 
 from nanochat_cli.serve.api_error import ApiError, bad_request
-from nanochat_cli.serve.completions import handle_chat, handle_completions
+from nanochat_cli.serve.completions import handle_chat, handle_completions, handle_infill
 from nanochat_cli.serve.config import ServeConfig
+from nanochat_cli.serve.cors import cors_middleware
+from nanochat_cli.serve.page import add_page_routes, is_page_request
+from nanochat_cli.serve.server_info import add_info_routes
 from nanochat_cli.serve.state import STATE, ServerState, too_large
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,8 @@ async def error_middleware(request: web.Request, handler):
 @web.middleware
 async def api_key_middleware(request: web.Request, handler):
     key = request.app[STATE].cfg.api_key
-    if key and request.path not in OPEN_PATHS:
+    # The page and its files are open (they hold no data): the page asks for the key and sends it on API calls.
+    if key and request.path not in OPEN_PATHS and not is_page_request(request):
         auth = request.headers.get("Authorization", "")
         given = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("X-Api-Key")
         if not given:
@@ -77,14 +81,6 @@ async def health(request: web.Request) -> web.Response:
     if state.load_error:
         body["error"] = state.load_error
     return web.json_response(body, status=200 if state.status == "ok" else 503)
-
-
-async def models(request: web.Request) -> web.Response:
-    state: ServerState = request.app[STATE]
-    b = state.ready_backend()
-    return web.json_response({"object": "list", "data": [{
-        "id": b.model_id, "object": "model", "created": state.created, "owned_by": "nanochat",
-        "meta": {"n_ctx": b.ctx, "n_slots": b.n_slots, "n_vocab": b.vocab_size}}]})
 
 
 async def tokenize(request: web.Request) -> web.Response:
@@ -134,11 +130,15 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(cfg: ServeConfig) -> web.Application:
     # client_max_size makes aiohttp itself refuse an oversized body while reading it.
-    app = web.Application(middlewares=[error_middleware, api_key_middleware], client_max_size=cfg.max_body_bytes)
+    # CORS first: a preflight is answered before the key check, and error responses get the headers too.
+    app = web.Application(middlewares=[cors_middleware, error_middleware, api_key_middleware],
+                          client_max_size=cfg.max_body_bytes)
     app[STATE] = ServerState(cfg)
     app.router.add_get("/health", health)
-    app.router.add_get("/v1/models", models)
+    add_page_routes(app)
+    add_info_routes(app)
     app.router.add_post("/v1/completions", handle_completions)
+    app.router.add_post("/infill", handle_infill)
     app.router.add_post("/v1/chat/completions", handle_chat)
     app.router.add_post("/tokenize", tokenize)
     app.router.add_post("/detokenize", detokenize)

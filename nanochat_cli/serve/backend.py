@@ -28,6 +28,8 @@ class ServingBackend(Protocol):
     chat_template: str | None  # Jinja source stored in the model, or None
     bos_token: str
     eos_token: str
+    fim_token_ids: tuple[int, int, int] | None  # <|fim_prefix|>, <|fim_suffix|>, <|fim_middle|>; None if absent
+    fim_rate: float | None  # share of training documents rewritten FIM, as the model records it; None: not recorded
 
     def encode(self, text: str) -> list[int]: ...
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from nanochat_cli.serve.api_error import ApiError
+from nanochat_cli.serve.api_error import ApiError, bad_request
+from nanochat_cli.serve.infill import text_field
 from nanochat_cli.serve.request_schema import (
     SamplingRequest,
     chat_messages,
@@ -47,9 +48,45 @@ async def handle_completions(request: web.Request) -> web.StreamResponse:
     check_model(body, backend.model_id)
     req = sampling_request(body, n_slots=backend.n_slots, max_tokens_limit=state.max_tokens_limit, chat=False)
     prompts = completion_prompts(body, state.cfg.max_prompts)
+    suffix = text_field(body, "suffix")
+    if suffix:  # fill-in-the-middle: each prompt is the prefix of a gap that ends where the suffix starts
+        if not all(isinstance(p, str) for p in prompts):
+            raise bad_request("'suffix' needs text prompts, not token ids", "prompt", "invalid_type")
+        if req.echo:
+            raise bad_request("'echo' is not supported with 'suffix'", "echo")
+        return await _run_fim(request, state, req, body, prompts, suffix, "")
     check_capacity(state, len(prompts), req.n)
     prompt_ids = await state.off_loop(lambda: [state.prompt_ids(p) for p in prompts])
     fmt = CompletionFormat(backend, prompts, prompt_ids, req)
+    return await _run(request, state, prompt_ids, req, req.stop, fmt)
+
+
+async def handle_infill(request: web.Request) -> web.StreamResponse:
+    """llama.cpp's POST /infill: `input_prefix`, `input_suffix` and an optional `prompt` (text after the middle
+    token, where the completion starts); sampling fields as /v1/completions, `n_predict` accepted for max_tokens.
+    Answers in the /v1/completions shape (stream or not)."""
+    state = request.app[STATE]
+    backend = state.ready_backend()
+    body = await state.read_json(request)
+    check_model(body, backend.model_id)
+    if body.get("max_tokens") is None and body.get("n_predict") is not None:
+        body["max_tokens"] = body["n_predict"]
+    req = sampling_request(body, n_slots=backend.n_slots, max_tokens_limit=state.max_tokens_limit, chat=False)
+    if req.echo:
+        raise bad_request("'echo' is not supported on /infill", "echo")
+    prefix, suffix = text_field(body, "input_prefix"), text_field(body, "input_suffix")
+    return await _run_fim(request, state, req, body, [prefix], suffix, text_field(body, "prompt"))
+
+
+async def _run_fim(request, state, req: SamplingRequest, body: dict, prefixes: list[str], suffix: str, middle: str):
+    fim = state.fim
+    warning = fim.check(body)  # a 400 unless the model was trained FIM (or the client accepts an untrained one)
+    check_capacity(state, len(prefixes), req.n)
+    req.token_healing = False  # the prompt ends with <|fim_middle|> (+ middle text): nothing to re-spell
+    encode = state.backend.encode
+    prompt_ids = await state.off_loop(lambda: [fim.prompt_ids(encode, p, suffix, middle) for p in prefixes])
+    fmt = CompletionFormat(state.backend, prefixes, prompt_ids, req)
+    fmt.warning = warning
     return await _run(request, state, prompt_ids, req, req.stop, fmt)
 
 
@@ -59,6 +96,8 @@ async def handle_chat(request: web.Request) -> web.StreamResponse:
     body = await state.read_json(request)
     check_model(body, backend.model_id)
     req = sampling_request(body, n_slots=backend.n_slots, max_tokens_limit=state.max_tokens_limit, chat=True)
+    if body.get("suffix") not in (None, ""):
+        raise bad_request("'suffix' is for /v1/completions and /infill, not chat", "suffix", "unsupported_parameter")
     messages = chat_messages(body, state.cfg.max_messages)
     check_capacity(state, 1, req.n)
     ids = await state.off_loop(lambda: state.prompt_ids(state.chat_template.render(messages)))
@@ -84,7 +123,8 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
         if room < (1 if req.max_tokens is None else req.max_tokens) or room < 1:
             raise ApiError(400, f"the prompt has {len(ids)} tokens and max_tokens is {req.max_tokens}; together "
                                 f"they exceed the context of {backend.ctx} tokens per slot: shorten the prompt or "
-                                "lower max_tokens", "context_length_exceeded", "max_tokens")
+                                "lower max_tokens", "context_length_exceeded", "max_tokens",
+                           extra={"n_prompt_tokens": len(ids), "n_ctx": backend.ctx})
     loop = asyncio.get_running_loop()
     events: asyncio.Queue = asyncio.Queue()
     jobs = []
@@ -141,7 +181,7 @@ async def _stream(request, state, jobs, events, req, fmt) -> web.StreamResponse:
     while pending:
         try:
             batch = [await _next_event(events, state.cfg.ping_interval)]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await resp.write(PING)
             continue
         while not events.empty():  # everything that arrived with it goes out in one write
@@ -190,6 +230,7 @@ def _usage(prompt_ids: list[list[int]], results: list[ChoiceResult]) -> dict:
 
 class _Format:
     object_name = ""
+    warning: str | None = None  # set for an infill by a model not trained FIM: every response says so
 
     def __init__(self, backend, req: SamplingRequest):
         self.backend, self.req = backend, req
@@ -199,6 +240,8 @@ class _Format:
     def _chunk(self, choices: list[dict]) -> dict:
         out = {"id": self.id, "object": self.object_name, "created": self.created, "model": self.backend.model_id,
                "choices": choices}
+        if self.warning:
+            out["warning"] = self.warning
         if self.req.include_usage:
             out["usage"] = None
         return out
@@ -241,8 +284,11 @@ class CompletionFormat(_Format):
                 else:
                     logprobs = self._logprobs(gen, len(prompt_text))
             choices.append({"index": i, "text": text, "logprobs": logprobs, "finish_reason": r.finish_reason})
-        return {"id": self.id, "object": self.object_name, "created": self.created, "model": self.backend.model_id,
-                "choices": choices, "usage": usage}
+        out = {"id": self.id, "object": self.object_name, "created": self.created, "model": self.backend.model_id,
+               "choices": choices, "usage": usage}
+        if self.warning:
+            out["warning"] = self.warning
+        return out
 
     def _logprobs(self, lps: list[TokenLogprob | None], offset: int, first_token: int | None = None) -> dict:
         """The legacy completions shape; a None entry is the first echoed prompt token (nothing predicts it)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -43,5 +43,9 @@ class ServeConfig:
     """Seconds a client gets to send a request's headers (from connecting, or from the previous response on a
     kept-alive connection; an idle kept-alive connection is closed after as long) and, separately, its body:
     a slower client is disconnected (headers) or answered 408 (body), so slow senders cannot hold connections."""
+    cors: list[str] = field(default_factory=list)
+    """Origins (e.g. http://localhost:3000, or "*") whose web pages may call the API; empty = no CORS headers."""
+    slots: bool = False
+    """Enable GET /slots (what each slot is generating); off by default, as in llama.cpp."""
     threads: int = 0
     """Threads of the native kernels (infer.load_model(threads=...)); 0 = the kernels' default."""

@@ -18,6 +18,7 @@ from nanochat_cli.infer.engine import Engine
 from nanochat_cli.infer.generate import EOT, LoadedModel, load_model
 from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
 from nanochat_cli.serve.config import ServeConfig
+from nanochat_cli.serve.infill import FIM_MIDDLE, FIM_PREFIX, FIM_RATE_KEY, FIM_SUFFIX
 from nanochat_cli.serve.request_schema import SamplingRequest
 
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"  # the GGUF / Hugging Face convention
@@ -27,7 +28,8 @@ _IDS_TO_PYTHON = threading.Lock()
 
 
 class EngineBackend:
-    def __init__(self, lm: LoadedModel, n_slots: int, ctx: int, model_id: str, chat_template: str | None):
+    def __init__(self, lm: LoadedModel, n_slots: int, ctx: int, model_id: str, chat_template: str | None,
+                 fim_rate: float | None = None):
         self.lm = lm
         self.engine = Engine(lm.model, n_slots, ctx or None)
         self.tokenizer = lm.tokenizer
@@ -37,6 +39,9 @@ class EngineBackend:
         self.eos_ids = frozenset(lm.eos_ids)
         self.chat_template = chat_template
         self.bos_token, self.eos_token = "", EOT
+        fim = [self.tokenizer.token_to_id(t) for t in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)]
+        self.fim_token_ids = tuple(fim) if None not in fim else None
+        self.fim_rate = fim_rate
 
     # ---- text ----
     def encode(self, text: str) -> list[int]:
@@ -101,20 +106,23 @@ def model_id_for(path: str) -> str:
     return p.name if p.is_dir() else p.stem
 
 
-def read_chat_template(path: str) -> str | None:
+def read_serving_metadata(path: str) -> tuple[str | None, float | None]:
+    """(chat template, FIM training rate) recorded with the model; None where it records none."""
     p = Path(path).expanduser()
     if p.is_dir():
         for name in ("chat_template.jinja",):
             if (p / name).is_file():
-                return (p / name).read_text()
-        return None
+                return (p / name).read_text(), None
+        return None, None
     from nanochat_cli.ternary import read_gguf
 
-    value = read_gguf(p).metadata.get(CHAT_TEMPLATE_KEY)
-    return value if isinstance(value, str) and value.strip() else None
+    meta = read_gguf(p).metadata
+    template, rate = meta.get(CHAT_TEMPLATE_KEY), meta.get(FIM_RATE_KEY)
+    return (template if isinstance(template, str) and template.strip() else None,
+            float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None)
 
 
 def load_engine_backend(cfg: ServeConfig) -> EngineBackend:
     lm = load_model(cfg.model, threads=cfg.threads or None)
-    return EngineBackend(lm, cfg.parallel, cfg.ctx, cfg.model_alias or model_id_for(cfg.model),
-                         read_chat_template(cfg.model))
+    template, fim_rate = read_serving_metadata(cfg.model)
+    return EngineBackend(lm, cfg.parallel, cfg.ctx, cfg.model_alias or model_id_for(cfg.model), template, fim_rate)

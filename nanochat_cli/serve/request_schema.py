@@ -110,7 +110,7 @@ def check_model(body: dict, model_id: str) -> None:
 
 def refuse_unsupported(body: dict) -> None:
     """Fields that would change the output if honoured are refused, not silently ignored."""
-    for key in ("logit_bias", "suffix", "tools", "functions", "tool_choice", "function_call"):
+    for key in ("logit_bias", "tools", "functions", "tool_choice", "function_call"):
         if body.get(key) not in (None, {}, [], "", "none", "auto"):
             raise bad_request(f"'{key}' is not supported by this server; remove it", key, "unsupported_parameter")
     if body.get("best_of") not in (None, 1, body.get("n", 1)):

@@ -141,6 +141,16 @@ class Scheduler:
     def in_flight(self) -> int:
         return self.busy_slots + self.queue_depth
 
+    def slot_snapshot(self) -> list[dict]:
+        """Each slot as GET /slots reports it (llama.cpp's field names); read without the lock, so approximate."""
+        out = []
+        for i, job in enumerate(list(self._slots)):
+            seq = None if job is None else job.decode
+            out.append({"id": i, "is_processing": job is not None,
+                        "n_prompt_tokens": 0 if job is None else len(job.prompt_ids),
+                        "n_decoded": 0 if seq is None else len(seq.tokens)})
+        return out
+
     def stop_accepting(self) -> None:
         with self._cv:
             self._accepting = False

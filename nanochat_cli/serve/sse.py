@@ -6,6 +6,8 @@ import json
 
 from aiohttp import web
 
+from nanochat_cli.serve.cors import cors_headers
+
 DONE = b"data: [DONE]\n\n"
 PING = b": ping\n\n"
 
@@ -20,6 +22,7 @@ async def open_sse(request: web.Request) -> web.StreamResponse:
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-cache",
         "X-Accel-Buffering": "no",  # reverse proxies must not buffer a token stream
+        **cors_headers(request),  # prepared here, before the CORS middleware sees the response
     })
     await resp.prepare(request)
     return resp

@@ -14,6 +14,7 @@ from nanochat_cli.serve.api_error import ApiError, bad_request
 from nanochat_cli.serve.backend import ServingBackend
 from nanochat_cli.serve.chat_template import ChatTemplate
 from nanochat_cli.serve.config import ServeConfig
+from nanochat_cli.serve.infill import FimSupport
 from nanochat_cli.serve.metrics import ServerMetrics
 from nanochat_cli.serve.scheduler import Scheduler
 
@@ -36,6 +37,7 @@ class ServerState:
         self.backend: ServingBackend | None = None
         self.scheduler: Scheduler | None = None
         self.chat_template: ChatTemplate | None = None
+        self.fim: FimSupport | None = None
         self.created = int(time.time())
         self.text_pool = ThreadPoolExecutor(TEXT_THREADS, thread_name_prefix="nanochat-text")
         self.generating = 0  # completion requests between admission and their last byte; the drain waits on them
@@ -43,6 +45,7 @@ class ServerState:
     def attach(self, backend: ServingBackend) -> None:
         self.backend = backend
         self.chat_template = ChatTemplate(backend.chat_template, backend.bos_token, backend.eos_token)
+        self.fim = FimSupport.of(backend)
         self.scheduler = Scheduler(backend, self.metrics, self.cfg.max_queue, self.cfg.prefill_chunk)
         self.scheduler.start()
         self.status = "ok"
@@ -71,7 +74,7 @@ class ServerState:
         try:
             # aiohttp stops at client_max_size with HTTPRequestEntityTooLarge
             raw = await asyncio.wait_for(request.read(), self.cfg.read_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ApiError(408, f"the request body did not arrive within {self.cfg.read_timeout:g} s "
                                 "(read_timeout); send it faster", "request_timeout") from None
         return parse_json_body(raw)

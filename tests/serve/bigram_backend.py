@@ -40,13 +40,15 @@ class BigramSampler:
 
 class BigramBackend:
     def __init__(self, n_slots: int = 4, ctx: int = 256, seed: int = 0, eos_boost: float = 0.0,
-                 step_delay: float = 0.0, poison_token: int | None = None):
+                 step_delay: float = 0.0, poison_token: int | None = None, fim_rate: float | None = None):
         self.tok = self.tokenizer = small_tokenizer()
         self.model_id = "bigram-test"
         self.n_slots, self.ctx = n_slots, ctx
         self.vocab_size = self.tok.get_vocab_size()
         self.eos_ids = frozenset({0})
         self.chat_template, self.bos_token, self.eos_token = None, "", "<|endoftext|>"
+        self.fim_token_ids = tuple(self.tok.token_to_id(t) for t in ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"))
+        self.fim_rate = fim_rate
         rng = np.random.default_rng(seed)
         self.table = rng.normal(0, 3, (self.vocab_size, self.vocab_size)).astype(np.float32)
         self.table[:, 0] += eos_boost

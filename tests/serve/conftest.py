@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]  # a subprocess imports tests.serve.g
 
 
 def start_bigram_server(**overrides) -> tuple[ServerThread, BigramBackend]:
-    backend_kw = {k: overrides.pop(k) for k in ("eos_boost", "step_delay", "ctx", "poison_token") if k in overrides}
+    backend_kw = {k: overrides.pop(k) for k in ("eos_boost", "step_delay", "ctx", "poison_token", "fim_rate") if k in overrides}
     cfg = ServeConfig(port=0, parallel=overrides.pop("parallel", 4), **overrides)
     backend = BigramBackend(n_slots=cfg.parallel, **backend_kw)
     return ServerThread(cfg, lambda _cfg: backend).start(), backend

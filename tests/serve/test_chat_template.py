@@ -24,15 +24,15 @@ def test_default_template_is_a_plain_transcript_that_stops_at_the_next_header():
 
 
 def test_model_template_from_gguf_metadata_is_used_and_adds_no_stops(tmp_path):
-    from nanochat_cli.serve.engine_backend import read_chat_template
+    from nanochat_cli.serve.engine_backend import read_serving_metadata
 
     path = write_gguf(tmp_path / "m.gguf", [("x", np.zeros(4, np.float32))], {"tokenizer.chat_template": CHATML})
-    source = read_chat_template(str(path))
+    source = read_serving_metadata(str(path))[0]
     assert source == CHATML
     t = ChatTemplate(source)
     assert t.extra_stops == []
     assert t.render([{"role": "user", "content": "hi"}]) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
-    assert read_chat_template(str(write_gguf(tmp_path / "n.gguf", [("x", np.zeros(4, np.float32))], {}))) is None
+    assert read_serving_metadata(str(write_gguf(tmp_path / "n.gguf", [("x", np.zeros(4, np.float32))], {})))[0] is None
 
 
 def test_template_refusal_is_a_400_not_a_crash():
