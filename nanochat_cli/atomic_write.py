@@ -107,6 +107,24 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, what: str = "output
     return Path(path).expanduser()
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where /proc allows (os.umask can only set it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(path: str | os.PathLike, base: int = 0o666) -> None:
+    """Give `path` the mode a plain open() would have: some writers (safetensors) create their files 0600."""
+    os.chmod(path, base & ~current_umask())
+
+
 def remove_stale_temps(directory: Path) -> list[str]:
     """Delete the temp files and directories (".NAME.tmp-PID...") that a killed writer left in `directory`.
 

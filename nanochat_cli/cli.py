@@ -13,20 +13,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from nanochat_cli import __version__
+from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 
 app = typer.Typer(
     name="nanochat",
     help="Train, quantize, run, evaluate and serve 1.58-bit ternary language models that write Rust.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = make_console(stderr=True)
 
 
 def _port(value: int) -> int:
@@ -63,15 +63,15 @@ def _model_configs(value: bool) -> None:
 
 @app.command()
 def info(
-    path: Path = typer.Argument(..., help="A GGUF file (nanochat Q1_58 or any other GGUF)."),
+    path: Path = typer.Argument(..., help="A GGUF file (nanochat Q1_58 or any other GGUF), or a checkpoint directory (described as the GGUF `nanochat export` would write)."),
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON to stdout instead of tables."),
     configs: bool = typer.Option(False, "--configs", callback=_model_configs, is_eager=True, help="Print the named model sizes (recipes' model.size) with their parameter counts, and exit."),
 ) -> None:
-    """Print a GGUF file's metadata and a table of its tensors."""
-    from nanochat_cli.ternary.inspect import describe_gguf, print_description
+    """Print a GGUF file's metadata (with its GGUF version) and a table of its tensors."""
+    from nanochat_cli.infer.export import describe_model
+    from nanochat_cli.ternary.inspect import print_description
 
-    desc = describe_gguf(path)
-    print_description(desc, as_json=json_out)
+    print_description(describe_model(path), as_json=json_out)
 
 
 @app.command()
@@ -279,6 +279,8 @@ def serve(
     shutdown_timeout: float = typer.Option(30.0, "--shutdown-timeout", envvar="NANOCHAT_SHUTDOWN_TIMEOUT", min=0, help="On SIGTERM, seconds in-flight requests get to finish before they are cancelled."),
     threads: int = typer.Option(0, "--threads", envvar="NANOCHAT_THREADS", min=0, help="Kernel threads; 0 = the kernels' default."),
     read_timeout: float = typer.Option(15.0, "--read-timeout", envvar="NANOCHAT_READ_TIMEOUT", min=0.1, help="Seconds a client gets to send a request's headers, and then its body (408)."),
+    cors: Optional[list[str]] = typer.Option(None, "--cors", envvar="NANOCHAT_CORS", help="Let web pages from ORIGIN (e.g. http://localhost:3000, or '*') call the API; repeatable. Off by default."),
+    slots: bool = typer.Option(False, "--slots/--no-slots", envvar="NANOCHAT_SLOTS", help="Enable GET /slots (what each slot is generating)."),
 ) -> None:
     """Serve a model over an OpenAI-compatible HTTP API (SSE streaming, continuous batching, /metrics)."""
     from nanochat_cli.serve import ServeConfig
@@ -288,7 +290,8 @@ def serve(
     run_server(ServeConfig(model=model_or_shipped(model), host=host, port=port, api_key=api_key, parallel=parallel, ctx=ctx,
                            model_alias=alias, max_queue=max_queue, max_body_bytes=max_body_bytes,
                            max_messages=max_messages, max_tokens_limit=max_tokens_limit, prefill_chunk=prefill_chunk,
-                           shutdown_timeout=shutdown_timeout, threads=threads, read_timeout=read_timeout))
+                           shutdown_timeout=shutdown_timeout, threads=threads, read_timeout=read_timeout,
+                           cors=[o.rstrip("/") for o in cors or []], slots=slots))
 
 
 # ---- bench-kernels ----

@@ -216,6 +216,9 @@ class RLSection:
     curriculum: bool = _f(True, "retire prompts the policy always fails or always passes")
     curriculum_patience: int = _f(2, "consecutive all-fail or all-pass groups after which a prompt is retired")
     curriculum_retry_steps: int = _f(0, "steps after which a retired prompt is drawn again; 0 = never")
+    generic_prompts: int = _f(3, "a completion whose shape (the prompt's names abstracted) was written under this many "
+                              "different prompts gets 0: one body that type-checks under any signature solves none; "
+                              "0 = off")
     reward_syntax_error: float = _f(0.0, "reward of a program that does not parse")
     reward_type_error: float = _f(0.2, "reward of a program that parses but does not compile")
     reward_compiles: float = _f(0.5, "reward of a program that compiles but fails its tests (tested prompts)")
@@ -467,7 +470,7 @@ def _check_rl(rl: RLSection) -> None:
         raise NanochatError(f"recipe key 'rl.group_size' must be >= 2 for {rl.algorithm} (advantages compare samples "
                             f"of one prompt), got {rl.group_size}")
     for key in ("max_refill_rounds", "temperature", "kl_coef", "clip_eps", "adamw_lr", "curriculum_retry_steps",
-                "compile_timeout", "run_timeout", "threads", "seed", "prompt_seed"):
+                "compile_timeout", "run_timeout", "threads", "seed", "prompt_seed", "generic_prompts"):
         if not getattr(rl, key) >= 0:
             raise NanochatError(f"recipe key 'rl.{key}' must be >= 0, got {getattr(rl, key)}")
     if not 0.0 < rl.top_p <= 1.0:

@@ -61,3 +61,13 @@ def test_train_describe_lists_every_recipe_section_without_a_recipe():
     assert res.exit_code == 0, res.output
     for section in SECTIONS:
         assert f"[{section}]" in res.stdout
+
+
+def test_shell_completion_is_on_and_completes_subcommands():
+    res = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert "--install-completion" in res.stdout and "--show-completion" in res.stdout
+    script = runner.invoke(app, ["--show-completion", "bash"], prog_name="nanochat")
+    assert script.exit_code == 0 and "_NANOCHAT_COMPLETE=complete_bash" in script.stdout
+    done = runner.invoke(app, [], prog_name="nanochat",
+                         env={"_NANOCHAT_COMPLETE": "complete_bash", "COMP_WORDS": "nanochat in", "COMP_CWORD": "1"})
+    assert "info" in done.stdout.split()

@@ -22,6 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from nanochat_cli.console import make_console
 from nanochat_cli.data import dedup, filters, shards, sources
 from nanochat_cli.data.decontaminate import (
     MATCHER_VERSION,
@@ -174,6 +175,35 @@ def _progress(console: Console, enabled: bool):
         prog.stop()
 
 
+class PhasedBar:
+    """One progress bar fed by callbacks `(done, total, label)` that may run in phases and never counts backwards.
+
+    A callee reports each phase from 1 again (debian: download, then unpack; snippets: one source after another).
+    A call whose label differs, or whose `done` is below the last one, starts a new phase that continues from
+    where the previous one ended, so the bar only moves forward; the label shows beside the bar's name.
+    """
+
+    def __init__(self, prog: Progress | None, name: str):
+        self.prog, self.name = prog, name
+        self.task = prog.add_task(name, total=None) if prog else None
+        self.offset, self.done, self.total, self.label = 0, 0, None, None
+
+    def __call__(self, done: int, total: int | None = None, label: str = "") -> None:
+        if self.label is not None and (label != self.label or done < self.done):
+            self.offset += max(self.done, self.total or 0)
+        self.done, self.total, self.label = done, total, label
+        if self.prog:
+            self.prog.update(self.task, completed=self.offset + done,
+                             total=None if total is None else self.offset + total,
+                             description=f"{self.name}: {label}" if label else self.name)
+
+    def finish(self) -> None:
+        """Mark the bar complete at its current count (the last phase may have stopped short of its total)."""
+        if self.prog:
+            end = self.offset + max(self.done, self.total or 0)
+            self.prog.update(self.task, completed=end, total=max(end, 1), description=self.name)
+
+
 def _counter(update, total: int):
     """A progress callback that adds up the documents encoded so far."""
     done = [0]
@@ -199,7 +229,9 @@ def _file_corpus(data, cache: Path, bar, prompts: list[str] | None) -> _FileCorp
     # 1. find crates
     fetch_bar = bar("fetch crates")
     crates = sources.collect_crates(data, cache, fetch_bar)
-    fetch_bar(len(crates), len(crates))
+    if fetch_bar.label is None:  # local directories: nothing to fetch, the bar just counts the crates found
+        fetch_bar(len(crates), len(crates))
+    fetch_bar.finish()
     if not crates:
         raise NanochatError(sources.no_sources_message([s for s in data.sources if s not in sources.SNIPPET_SOURCES]))
 
@@ -307,19 +339,13 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
                                 f"data.vocab_size is {data.vocab_size}; set data.vocab_size = {tok.get_vocab_size()}")
     file_sources = [s for s in data.sources if s not in sources.SNIPPET_SOURCES]
     snippet_sources = [s for s in data.sources if s in sources.SNIPPET_SOURCES]
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     t0 = time.time()
     seconds: dict[str, float] = {}
     with _progress(console, show_progress) as prog:
 
-        def bar(name: str):
-            task = prog.add_task(name, total=None) if prog else None
-
-            def update(done: int, total: int | None = None, _label: str = ""):
-                if prog:
-                    prog.update(task, completed=done, total=total)
-
-            return update
+        def bar(name: str) -> PhasedBar:
+            return PhasedBar(prog, name)
 
         prompts = evaluation_prompts() if data.decontaminate else None
         eval_sha256, n_prompts = _eval_fingerprint(data, prompts) if prompts is not None else (None, 0)

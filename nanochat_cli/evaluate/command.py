@@ -10,10 +10,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
 from nanochat_cli.atomic_write import check_output_path
+from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.problems import load_problem_set
 from nanochat_cli.evaluate.report import compare_results, load_results, print_comparison, print_summary, write_results
@@ -102,10 +102,10 @@ def eval_command(opts: EvalOptions) -> dict:
         source = ReferenceSource(problems)
     config = EvalConfig(problems=problems, mode=mode, params=opts.params, jobs=opts.jobs, cache=opts.cache,
                         limits=SandboxLimits())
-    results = run_eval(config, source, console=Console(stderr=True))
+    results = run_eval(config, source, console=make_console(stderr=True))
     if output is not None:
         write_results(results, output)
-        Console(stderr=True).print(f"wrote {escape(str(output))}")
+        make_console(stderr=True).print(f"wrote {escape(str(output))}")
     if opts.as_json:
         head = {k: results[k] for k in ("schema_version", "config", "source", "problem_set", "sandbox", "summary")}
         head["output"] = str(output) if output else None

@@ -10,6 +10,7 @@ A prompt longer than the model's context yields an empty completion (counted in 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
@@ -43,7 +44,9 @@ class EngineSource:
                 "hashed_file": str(weights.resolve()), "context": self.engine.ctx, "batch": self.engine.n_slots,
                 "context_overflows": self.context_overflows}
 
-    def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
+    def complete(self, requests: list[CompletionRequest], params: GenerationParams,
+                 progress: Callable[[int, int], None] | None = None) -> Generation:
+        """Decode every sample; `progress(1, tokens)` is called as each one finishes (the eval bar)."""
         from nanochat_cli.infer import SamplingParams
         from nanochat_cli.infer.decode import SequenceDecode, decode_batch
 
@@ -64,7 +67,11 @@ class EngineSource:
         for (ri, si), seq in decode_batch(self.engine, sequences()):
             if seq is None:
                 self.context_overflows += 1  # an empty completion
+                if progress:
+                    progress(1, 0)
                 continue
             out[ri][si], counts[ri][si] = seq.text, len(seq.tokens)
             total += len(seq.tokens)
+            if progress:
+                progress(1, len(seq.tokens))
         return Generation(out, total, time.perf_counter() - t0, counts)

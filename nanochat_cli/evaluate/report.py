@@ -35,6 +35,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nanochat_cli.atomic_write import atomic_output
+from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 
 SCHEMA_VERSION = 1
@@ -74,7 +75,7 @@ def _pct(x: float | None) -> str:
 
 def print_summary(results: dict, console: Console | None = None) -> None:
     """A rich table of the headline numbers, then the most common rustc error codes."""
-    console = console or Console()
+    console = console or make_console()
     s, cfg = results["summary"], results["config"]
     src = results["source"]
     who = src.get("model") or src.get("url") or src.get("path") or src.get("kind")
@@ -109,6 +110,33 @@ def print_summary(results: dict, console: Console | None = None) -> None:
 # ---- compare ----
 
 
+# Keys of "config" that change neither the completions nor their scores (workers, cache, the problem set's path:
+# its content is compared by sha256). Every other config key, generation or scoring, is a setting.
+_NOT_SETTINGS = {"jobs", "cache", "problems"}
+_SANDBOX_SETTINGS = ("edition", "rustc", "sandbox_version")  # plus every key of sandbox.limits
+
+
+def setting_differences(a: dict, b: dict) -> list[str]:
+    """`key A vs B` for each generation setting (config) and scoring setting (mode, sandbox) the runs differ in."""
+    def fmt(v) -> str:
+        return "(absent)" if v is None else str(v)
+
+    out = []
+    ca, cb = a.get("config", {}), b.get("config", {})
+    for key in sorted((set(ca) | set(cb)) - _NOT_SETTINGS):
+        if ca.get(key) != cb.get(key):
+            out.append(f"{key} {fmt(ca.get(key))} vs {fmt(cb.get(key))}")
+    sa, sb = a.get("sandbox", {}), b.get("sandbox", {})
+    for key in _SANDBOX_SETTINGS:
+        if sa.get(key) != sb.get(key):
+            out.append(f"sandbox {key} {fmt(sa.get(key))} vs {fmt(sb.get(key))}")
+    la, lb = sa.get("limits", {}), sb.get("limits", {})
+    for key in sorted(set(la) | set(lb)):
+        if la.get(key) != lb.get(key):
+            out.append(f"limits.{key} {fmt(la.get(key))} vs {fmt(lb.get(key))}")
+    return out
+
+
 def compare_results(a: dict, b: dict) -> dict:
     """What changed from run A to run B: metric deltas and problems whose outcome flipped."""
     sa, sb = a["summary"], b["summary"]
@@ -134,9 +162,11 @@ def compare_results(a: dict, b: dict) -> dict:
     warnings = []
     if a["problem_set"]["sha256"] != b["problem_set"]["sha256"]:
         warnings.append("the problem sets differ (different sha256): only problems with the same name are compared")
-    if a["config"]["mode"] != b["config"]["mode"]:
-        warnings.append(f"modes differ: {a['config']['mode']} vs {b['config']['mode']}")
-    if a["config"]["n_samples"] != b["config"]["n_samples"]:
+    changed = setting_differences(a, b)
+    if changed:
+        warnings.append("the runs differ in generation or scoring settings, so the deltas mix model and setting: "
+                        + "; ".join(changed))
+    if a["config"].get("n_samples") != b["config"].get("n_samples"):
         warnings.append("n_samples differ: pass@k is compared only for k present in both")
     return {
         "a": {"source": a["source"], "created": a["created"]},
@@ -151,7 +181,7 @@ def compare_results(a: dict, b: dict) -> dict:
 
 
 def print_comparison(diff: dict, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     for w in diff["warnings"]:
         console.print(f"[yellow]note:[/] {escape(w)}")
     t = Table(title="nanochat eval compare (B - A)")

@@ -7,14 +7,26 @@ in report.py (write it with `write_results`, print it with `print_summary`).
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import platform
 from dataclasses import asdict, dataclass, field
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from nanochat_cli import __version__
+from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.ast_metrics import rust_ast_metrics
 from nanochat_cli.evaluate.metrics import error_code_histogram, ks_for, mean_pass_at_k, pass_at_k, rate
@@ -27,7 +39,7 @@ from nanochat_cli.evaluate.problems import (
 )
 from nanochat_cli.evaluate.report import SCHEMA_VERSION
 from nanochat_cli.evaluate.sandbox import STATUSES, RustSandbox, SandboxLimits
-from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, GenerationParams
+from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, Generation, GenerationParams
 from nanochat_cli.evaluate.triviality import is_trivial
 
 # Numeric AST metrics averaged over samples in the summary.
@@ -54,9 +66,39 @@ def item_source(problem: Problem, completion: str) -> str:
     return body + ("\n}\n" if closing.startswith("}") else "\n")
 
 
+class _TokensPerSecond(ProgressColumn):
+    """Generated tokens per second since the bar started (the task's `tokens` field over its elapsed time)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.fields.get("tokens", 0) / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.0f} tok/s")
+
+
+def _generate(source: CompletionSource, requests: list[CompletionRequest], params: GenerationParams,
+              console: Console) -> Generation:
+    """Run the source's generation under a bar (samples done, tokens/s, ETA) if it reports progress, else a spinner.
+
+    A source reports progress by accepting `progress=`, a callback `(samples_finished, tokens)` called as samples
+    finish; sources without it (a completions file, a server source without the hook) keep the spinner.
+    """
+    if "progress" not in inspect.signature(source.complete).parameters:
+        with console.status("generating completions"):
+            return source.complete(requests, params)
+    columns = (TextColumn("generate"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"), _TokensPerSecond(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("generate", total=len(requests) * params.n_samples, tokens=0)
+
+        def progress(samples: int, tokens: int) -> None:
+            bar.update(task, advance=samples, tokens=bar.tasks[task].fields["tokens"] + tokens)
+
+        return source.complete(requests, params, progress=progress)
+
+
 def run_eval(config: EvalConfig, source: CompletionSource, console: Console | None = None) -> dict:
     """Generate, compile/run and score; returns the results dict (schema in report.py)."""
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     if config.params.n_samples < 1:
         raise NanochatError("--n-samples must be at least 1")
     problems = load_problem_set(config.problems)
@@ -68,8 +110,7 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
     console.print(f"[bold]eval[/] {escape(info.name)}: {len(problems)} problems x {n} sample(s), mode {config.mode}, "
                   f"-j {config.jobs}, isolation {sandbox.isolation}")
     requests = [CompletionRequest(p.name, p.prompt, p.stop_tokens) for p in problems]
-    with console.status("generating completions"):
-        gen = source.complete(requests, config.params)
+    gen = _generate(source, requests, config.params, console)
     if len(gen.completions) != len(problems) or any(len(c) != n for c in gen.completions):
         raise NanochatError("the completion source returned the wrong number of completions")
 

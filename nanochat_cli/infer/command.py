@@ -5,16 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
+from nanochat_cli.console import make_console
 from nanochat_cli.infer.sampling import SamplingParams
 
 
 def export_command(checkpoint: Path, output: Path, fmt: str, embed_type: str = "q6_k") -> None:
     from nanochat_cli.infer.export import export_checkpoint
 
-    with Console(stderr=True).status(f"exporting {escape(str(checkpoint))} as {escape(fmt)}"):
+    with make_console(stderr=True).status(f"exporting {escape(str(checkpoint))} as {escape(fmt)}"):
         path = export_checkpoint(checkpoint, output, fmt, embed_type)
     print(f"{path} ({fmt}, {path.stat().st_size / 2**20:.2f} MiB)")
 
@@ -24,7 +24,7 @@ def generate_command(model: str, prompt: str, params: SamplingParams, threads: i
     from nanochat_cli.infer.generate import GenerationStats, generate, load_model
 
     params.validate()
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     with err.status(f"loading {escape(str(model))}"):
         lm = load_model(model, threads=threads or None)
         engine = lm.engine(1, ctx or None)

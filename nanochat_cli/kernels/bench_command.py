@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from nanochat_cli.console import make_console
 from nanochat_cli.kernels.bench import Report, check_json_path, parse_counts, parse_shapes, run_bench, write_json
 
 
@@ -16,7 +17,7 @@ def _x(v: float | None) -> str:
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     p = report.probes
     mode = "DRAM-cold" if report.args["cold"] else "cache-hot"
     peak = p.get("int8_dot_peak_gops_per_core")
@@ -55,7 +56,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
 
 def bench_command(shapes: str, threads: str, batch: str, cold: bool, json_out: Path | None,
                   kernels: str | None, numpy_baseline: bool = True) -> Report:
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     parsed = (parse_shapes(shapes), parse_counts(threads, "thread", 64), parse_counts(batch, "batch", 256))
     names = [k.strip() for k in kernels.split(",") if k.strip()] if kernels else None
     if json_out:

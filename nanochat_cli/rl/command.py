@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SUMMARY_KEYS = ("run_dir", "checkpoint", "step", "algorithm", "stopped", "wall_s")
-LAST_KEYS = ("reward", "compile_rate", "pass_rate", "trivial_share", "kl", "refresh_s", "generate_s", "reward_s",
+LAST_KEYS = ("reward", "compile_rate", "pass_rate", "trivial_share", "generic_share", "kl", "refresh_s", "generate_s", "reward_s",
              "update_s")
 
 

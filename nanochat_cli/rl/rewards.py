@@ -3,13 +3,18 @@
 Levels (CodeRL-like, values from the recipe): syntax error < type error < compiles < success. Success is "its
 tests pass" for a tested prompt (build + run in the sandbox) and "it type-checks as a library" for a compile
 prompt. A completion that leaves the prompt's own item empty (`evaluate.triviality.is_trivial`) gets 0 whatever
-rustc says. A compile error is a syntax error when tree-sitter cannot parse the program or rustc gives no error
+rustc says, and so does a generic one: a body whose shape (comments and spacing gone, the prompt's own names
+replaced by one placeholder) has already been written under `rl.generic_prompts` - 1 other prompts. Without
+that, a policy learns one body that type-checks under any signature
+(`x.to_string().chars().rev().collect::<String>().parse().unwrap()`) and the compile rate rises while no task is
+solved. A compile error is a syntax error when tree-sitter cannot parse the program or rustc gives no error
 code, else a type error. Results are cached by program hash (in memory here, on disk by the sandbox), and rustc
 runs on `rl.jobs` worker threads, so programs compile while the engine is still generating the rest.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -17,7 +22,9 @@ from typing import Protocol
 
 from nanochat_cli.evaluate.problems import Problem, assemble_program
 
-LEVELS = ("trivial", "syntax_error", "type_error", "compiles", "pass")
+LEVELS = ("trivial", "generic", "syntax_error", "type_error", "compiles", "pass")
+_IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,19 @@ class Reward:
     @property
     def trivial(self) -> bool:
         return self.level == "trivial"
+
+    @property
+    def generic(self) -> bool:
+        return self.level == "generic"
+
+
+def completion_shape(problem: Problem, completion: str) -> str:
+    """What stays the same when one body is pasted under different signatures: the completion without comments
+    and spacing, with every name that the prompt's code (not its doc comment) uses replaced by `_`."""
+    code = "\n".join(line for line in problem.prompt.splitlines() if not line.lstrip().startswith("//"))
+    own = set(_IDENT.findall(code))
+    body = _COMMENT.sub(" ", completion)
+    return " ".join(_IDENT.sub(lambda m: "_" if m.group(0) in own else m.group(0), body).split())
 
 
 class RewardFn(Protocol):
@@ -58,6 +78,7 @@ class SandboxReward:
         self.sandbox, self.rl = sandbox, rl
         self.pool = ThreadPoolExecutor(max_workers=rl.jobs, thread_name_prefix="rl-rustc")
         self.memo: dict[str, Reward] = {}
+        self.shapes: dict[str, set[str]] = {}  # completion shape -> the prompts it was written under
         self.lock = threading.Lock()
         self.rustc_runs = 0
 
@@ -74,6 +95,16 @@ class SandboxReward:
             done: Future = Future()
             done.set_result(Reward(0.0, "trivial", cached=True))
             return done
+        if self.rl.generic_prompts:
+            shape = completion_shape(problem, completion)
+            with self.lock:
+                prompts = self.shapes.setdefault(shape, set())
+                prompts.add(problem.name)
+                generic = len(prompts) >= self.rl.generic_prompts
+            if generic:
+                done = Future()
+                done.set_result(Reward(0.0, "generic", cached=True))
+                return done
         program = assemble_program(problem, completion)
         key = self.sandbox.cache_key(program, problem.kind, problem.edition or None)
         with self.lock:
@@ -100,6 +131,15 @@ class SandboxReward:
             self.memo[key] = reward
             self.rustc_runs += not result.cached
         return reward
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs to score as this one would: the shapes seen and under which prompts."""
+        with self.lock:
+            return {"shapes": {k: sorted(v) for k, v in self.shapes.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        with self.lock:
+            self.shapes = {k: set(v) for k, v in state.get("shapes", {}).items()}
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

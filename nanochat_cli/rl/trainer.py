@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rich.console import Console
 
+from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.infer.sampling import SamplingParams
 from nanochat_cli.recipes import Recipe
@@ -35,8 +35,8 @@ from nanochat_cli.train.schedule import wsd_multiplier
 from nanochat_cli.train.trainer import StopFlag, resolve_device, resolve_dtype
 
 EOT = "<|endoftext|>"
-# curves.png, top to bottom, lines in train/plot.py PALETTE order: blue, orange, green, red
-PANELS = [("reward", "compile_rate", "pass_rate", "trivial_share"), ("kl", "entropy"),
+# curves.png, top to bottom, lines in matplotlib's default colour order (train/plot.py): blue, orange, green, red
+PANELS = [("reward", "compile_rate", "pass_rate", "trivial_share", "generic_share"), ("kl", "entropy"),
           ("generate_s", "reward_s", "update_s", "refresh_s")]
 
 
@@ -128,7 +128,7 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
 
 def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, info, show, reward_fn, pool, summary):
     rl = recipe.rl
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     if info.is_main:
         ckpt.check_writable(run_dir)
         if resume_dir is None and ckpt.list_checkpoints(run_dir):
@@ -147,6 +147,8 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
         state = ckpt.load_training_state(resume_dir, model, opts)
         start = int(state["step"])
         curriculum.load_state_dict(state.get("curriculum", {}))
+        if hasattr(reward_fn, "load_state_dict"):
+            reward_fn.load_state_dict(state.get("reward", {}))
     params = [p for p in model.parameters() if p.requires_grad]
     tokenizer_json = tokenizer.to_str()
     eos = {i for i in (tokenizer.token_to_id(EOT),) if i is not None}
@@ -180,6 +182,8 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
         if not info.is_main:
             return None
         state = {"total_steps": rl.steps, "curriculum": curriculum.state_dict()}
+        if hasattr(reward_fn, "state_dict"):
+            state["reward"] = reward_fn.state_dict()
         extra = {"rl_base": {"path": str(base), "sha256": base_sha}, "data": base_config.get("data")}
         path = ckpt.save_checkpoint(run_dir, step, model, cfg.to_dict(), recipe.to_dict(), base / "tokenizer.json",
                                     opts, state, recipe.checkpoint.keep, extra)
@@ -243,6 +247,7 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
                 "step": step, "reward": _mean(r.value for r in rewards),
                 "compile_rate": _mean(r.compiled for r in rewards), "pass_rate": _mean(r.success for r in rewards),
                 "trivial_share": _mean(r.trivial for r in rewards),
+                "generic_share": _mean(r.generic for r in rewards),
                 "nontrivial_compile_rate": _mean(r.compiled and not r.trivial for r in rewards),
                 "kl": up.get("kl"), "entropy": up.get("entropy"), "loss": up.get("loss"),
                 "clipped_share": up.get("clipped"), "grad_norm": up.get("grad_norm"),
@@ -261,7 +266,8 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
             if show:
                 console.print(f"step {step}/{rl.steps}  reward {record['reward']:.3f}  compile "
                               f"{record['compile_rate']:.2f}  pass {record['pass_rate']:.2f}  trivial "
-                              f"{record['trivial_share']:.2f}  kept {len(kept)}/{len(seen)}  "
+                              f"{record['trivial_share']:.2f}  generic {record['generic_share']:.2f}  "
+                              f"kept {len(kept)}/{len(seen)}  "
                               f"refresh {refresh_s:.2f}s gen {gen_s:.1f}s reward {reward_s:.1f}s "
                               f"update {update_s:.1f}s", highlight=False)
             got_signal = torch.tensor(1.0 if flag.signal else 0.0, device=device)

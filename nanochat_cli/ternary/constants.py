@@ -33,5 +33,7 @@ QUANT_Q1_58 = "q1_58"
 KEY_GROUP_SIZE = "nanochat.group_size"
 KEY_CONFIG_JSON = "nanochat.config_json"
 KEY_TOKENIZER_JSON = "tokenizer.huggingface.json"
+KEY_SOURCE = "nanochat.source"  # the name (never the full local path) of what the file was made from
+KEY_CONTEXT_LENGTH = f"{GGUF_ARCH}.context_length"  # the standard `<arch>.context_length` key, u32
 TRITS_SUFFIX = ".trits"
 SCALES_SUFFIX = ".scales"

@@ -1,4 +1,8 @@
-"""`nanochat info`: a GGUF file's metadata and tensor table, as rich tables or JSON."""
+"""`nanochat info`: a GGUF file's metadata and tensor table, as rich tables or JSON.
+
+A ternary matrix's `.trits` tensor is stored packed (four 2-bit codes a byte, shape M x K/4); the table shows its
+logical M x K beside the packed shape. Checkpoint directories are described by infer/export.py's `describe_model`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from nanochat_cli.console import make_console
+from nanochat_cli.ternary.constants import TRITS_PER_BYTE, TRITS_SUFFIX
 from nanochat_cli.ternary.gguf_io import read_gguf
 
 _LONG = 120  # metadata values longer than this (tokenizer JSON, vocab arrays) are summarised
@@ -29,18 +34,24 @@ def _summarise(value: Any) -> Any:
 def describe_gguf(path: str | Path) -> dict[str, Any]:
     """Metadata (long values summarised) and one record per tensor: name, type, shape, bytes, offset."""
     f = read_gguf(path)
+    ternary = set(f.ternary_names())
     tensors = []
     for t in f.reader.tensors:
-        tensors.append({
+        shape = [int(d) for d in reversed(t.shape.tolist())]  # numpy (row-major) order
+        record = {
             "name": t.name,
             "type": t.tensor_type.name,
-            "shape": [int(d) for d in reversed(t.shape.tolist())],  # numpy (row-major) order
+            "shape": shape,
             "n_elements": int(t.n_elements),
             "n_bytes": int(t.n_bytes),
             "offset": int(t.data_offset),
-        })
+        }
+        if t.name.endswith(TRITS_SUFFIX) and t.name[: -len(TRITS_SUFFIX)] in ternary and len(shape) == 2:
+            record["logical_shape"] = [shape[0], shape[1] * TRITS_PER_BYTE]  # the M x K matrix the codes pack
+        tensors.append(record)
     return {
         "path": str(f.path),
+        "gguf_version": int(f.reader.fields["GGUF.version"].parts[-1][0]),
         "file_bytes": f.path.stat().st_size,
         "metadata": {k: _summarise(v) for k, v in f.metadata.items()},
         "ternary_matrices": f.ternary_names(),
@@ -53,19 +64,23 @@ def print_description(desc: dict[str, Any], as_json: bool = False) -> None:
         json.dump(desc, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return
-    out = Console()
+    out = make_console()
     # file contents are plain text, never rich markup: chat templates hold "[INST]" ... "[/INST]"
-    meta = Table(title=f"{escape(desc['path'])} ({desc['file_bytes'] / 2**20:.2f} MiB)", show_lines=False)
+    what = f"GGUF v{desc['gguf_version']}, {desc['file_bytes'] / 2**20:.2f} MiB"
+    if desc.get("exported_from_checkpoint"):
+        what += " as `nanochat export` would write it"
+    meta = Table(title=f"{escape(desc['path'])} ({what})", show_lines=False)
     meta.add_column("key")
     meta.add_column("value", overflow="fold")
     for k, v in desc["metadata"].items():
         meta.add_row(Text(k), Text(str(v)))
     out.print(meta)
     tab = Table(title=f"{len(desc['tensors'])} tensors ({len(desc['ternary_matrices'])} ternary matrices)")
-    for col in ("name", "type", "shape", "bytes"):
+    for col in ("name", "type", "shape", "logical shape", "bytes"):
         tab.add_column(col, justify="right" if col == "bytes" else "left")
     for t in desc["tensors"]:
-        tab.add_row(Text(t["name"]), t["type"], "x".join(map(str, t["shape"])), f"{t['n_bytes']:,}")
+        logical = "x".join(map(str, t["logical_shape"])) if "logical_shape" in t else ""
+        tab.add_row(Text(t["name"]), t["type"], "x".join(map(str, t["shape"])), logical, f"{t['n_bytes']:,}")
     out.print(tab)
     total = int(np.sum([t["n_bytes"] for t in desc["tensors"]])) if desc["tensors"] else 0
     out.print(f"tensor data: {total:,} bytes")

@@ -134,7 +134,8 @@ def quantize_model(src: str | Path, out: str | Path, group_size: int | None = No
                                            float(scales.min()), float(scales.max()), err))
     if not tensors:
         raise NanochatError(f"{src}: the safetensors file holds no tensors")
-    metadata = {"general.name": src.stem, "nanochat.source": str(src), "nanochat.format": fmt, **_side_files(src)}
+    metadata = {"general.name": src.stem, "nanochat.source": src.resolve().name,  # a name, never a local path
+                "nanochat.format": fmt, **_side_files(src)}
     write_gguf(out, tensors, metadata, group_size=group_size)
     report.bytes_after = out.stat().st_size
     return report
@@ -149,10 +150,11 @@ def report_json(report: QuantizeReport) -> str:
 
 
 def print_report(report: QuantizeReport) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
+
+    from nanochat_cli.console import make_console
 
     # tensor names and paths are file contents, not rich markup
     tab = Table(title=escape(f"{report.output} ({report.format}, group size {report.group_size or 'per tensor'})"))
@@ -163,6 +165,6 @@ def print_report(report: QuantizeReport) -> None:
         tab.add_row(Text(t.name), "x".join(map(str, t.shape)), t.kind,
                     f"{t.zeros:.1%}" if ternary else "", f"{t.scale_min:.3g}..{t.scale_max:.3g}" if ternary else "",
                     f"{t.rel_error:.4f}" if ternary else "")
-    out = Console()
+    out = make_console()
     out.print(tab)
     out.print(f"{report.bytes_before:,} bytes -> {report.bytes_after:,} bytes ({report.ratio:.2f}x smaller)")

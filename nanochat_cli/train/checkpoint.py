@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_model, save_model
 
-from nanochat_cli.atomic_write import probe_writable_dir, remove_stale_temps
+from nanochat_cli.atomic_write import apply_umask, probe_writable_dir, remove_stale_temps
 from nanochat_cli.errors import NanochatError
 
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "optimizer.pt", "trainer_state.json")
@@ -134,6 +134,7 @@ def save_checkpoint(
     tmp.mkdir(parents=True)
     # save_model (not save_file) because tied embedding/head weights share storage
     save_model(model, str(tmp / "model.safetensors"))
+    apply_umask(tmp / "model.safetensors")  # safetensors writes 0600; the user's umask decides, as for the rest
     config = {"format": 1, "model": model_config, "recipe": recipe, "step": step, **(extra_config or {})}
     (tmp / "config.json").write_text(json.dumps(config, indent=2))
     shutil.copyfile(tokenizer_path, tmp / "tokenizer.json")

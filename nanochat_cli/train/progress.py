@@ -12,10 +12,20 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from nanochat_cli.atomic_write import write_text_atomic
+from nanochat_cli.console import make_console
 
 # Dense peak FLOP/s per GPU (bf16, no sparsity), from the vendors' data sheets.
 GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12, "4090": 165e12}
@@ -72,22 +82,51 @@ class MetricsLog:
             f.write(json.dumps(record) + "\n")
 
 
-def _fmt(r: dict, last_val: dict | None) -> str:
-    parts = [f"loss {r['loss_window']:.3f}"]  # mean since the previous line: less noise than one step
+# Metric fields in the order they appear; the number is their rank: a narrow terminal drops the highest first.
+def _fields(r: dict, last_val: dict | None) -> list[tuple[int, str]]:
+    parts = [(0, f"loss {r['loss_window']:.3f}")]  # mean since the previous line: less noise than one step
     if last_val is not None:  # the latest validation stays on the line until the next one
-        parts.append(f"val {last_val['val_loss']:.3f} ({last_val['val_bpb']:.3f} bpb)")
+        parts.append((1, f"val {last_val['val_loss']:.3f} ({last_val['val_bpb']:.3f} bpb)"))
     parts += [
-        f"H {r['entropy']:.2f}", f"max logit {r['max_logit']:.1f}", f"lr x{r['lr_mult']:.3f}",
-        f"|g| {r['grad_norm']:.2f}", f"{r['tok_per_s']:,.0f} tok/s", f"MFU {100 * r['mfu']:.1f}%",
+        (3, f"H {r['entropy']:.2f}"), (7, f"max logit {r['max_logit']:.1f}"), (4, f"lr x{r['lr_mult']:.3f}"),
+        (6, f"|g| {r['grad_norm']:.2f}"), (2, f"{r['tok_per_s']:,.0f} tok/s"), (5, f"MFU {100 * r['mfu']:.1f}%"),
     ]
-    return "  ".join(parts)
+    return parts
+
+
+def fit_fields(parts: list[tuple[int, str]], width: int) -> str:
+    """Join the fields with two spaces, dropping the least important until the text fits `width` (loss stays)."""
+    keep = list(parts)
+    while len(keep) > 1 and len("  ".join(t for _, t in keep)) > width:
+        keep.remove(max(keep, key=lambda p: p[0]))
+    return "  ".join(t for _, t in keep)
+
+
+def _fmt(r: dict, last_val: dict | None) -> str:
+    return "  ".join(t for _, t in _fields(r, last_val))
+
+
+class _FittedStats(ProgressColumn):
+    """The metric fields that fit beside the fixed columns at the console's current width (read at each refresh)."""
+
+    def __init__(self, line: LiveLine):
+        super().__init__()
+        self.line = line
+
+    def render(self, task: Task) -> Text:
+        budget = self.line.console.width - self.line.fixed_width()
+        return Text(fit_fields(task.fields["parts"], budget), no_wrap=True, overflow="ellipsis")
 
 
 class LiveLine:
-    """The progress display; a no-op on ranks other than 0 or when logging.progress is off."""
+    """The progress display; a no-op on ranks other than 0 or when logging.progress is off.
 
-    def __init__(self, total: int, start: int, enabled: bool):
-        self.console = Console(stderr=True)
+    On a terminal it is one live line: `train [bar] step/total metrics elapsed ETA remaining`; step, loss and ETA
+    stay at any width, the bar narrows and metric fields leave in order of importance (see `_fields`).
+    """
+
+    def __init__(self, total: int, start: int, enabled: bool, console: Console | None = None):
+        self.console = console or make_console(stderr=True)
         self.enabled = enabled
         self.live = enabled and self.console.is_terminal
         self.start_time = time.time()
@@ -95,18 +134,29 @@ class LiveLine:
         self.prog = None
         self.last_val: dict | None = None
         if self.live:
+            self.bar = BarColumn(bar_width=self._bar_width())
             self.prog = Progress(
-                TextColumn("[bold]train"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+                TextColumn("[bold]train"), self.bar, MofNCompleteColumn(), _FittedStats(self),
                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console,
             )
-            self.task = self.prog.add_task("train", total=total, completed=start, stats="starting")
+            self.task = self.prog.add_task("train", total=total, completed=start, parts=[(0, "starting")])
             self.prog.start()
+
+    def _bar_width(self) -> int:
+        w = self.console.width
+        return 24 if w >= 140 else 8 if w >= 70 else 0
+
+    def fixed_width(self) -> int:
+        """Columns other than the metrics, with the one-space gaps between the seven columns."""
+        self.bar.bar_width = self._bar_width()
+        mofn = 2 * len(str(self.total)) + 1
+        return len("train") + self.bar.bar_width + mofn + len("0:00:00") + len("ETA") + len("0:00:00") + 6 + 1
 
     def update(self, step: int, record: dict | None) -> None:
         if record and record.get("val_loss") is not None:
             self.last_val = record
         if self.prog:
-            kw = {"stats": _fmt(record, self.last_val)} if record else {}
+            kw = {"parts": _fields(record, self.last_val)} if record else {}
             self.prog.update(self.task, completed=step, **kw)
         elif self.enabled and record:
             self.console.print(f"step {step}/{self.total}  {_fmt(record, self.last_val)}  eta {record['eta_s']:.0f}s", highlight=False)

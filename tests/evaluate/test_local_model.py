@@ -60,6 +60,16 @@ def test_batched_engine_source_matches_one_prompt_generate(tiny_checkpoint):
     assert 0 < batched.tokens <= 3 * 2 * 16 and batched.seconds > 0
 
 
+def test_engine_source_reports_each_finished_sample(tiny_checkpoint):
+    from nanochat_cli.evaluate.engine_source import EngineSource
+
+    calls = []
+    source = EngineSource(tiny_checkpoint, batch=2, threads=1)
+    gen = source.complete(REQS, PARAMS, progress=lambda n, t: calls.append((n, t)))
+    assert len(calls) == len(REQS) * PARAMS.n_samples and all(n == 1 for n, _ in calls)
+    assert sum(t for _, t in calls) == gen.tokens
+
+
 def test_eval_with_a_checkpoint_end_to_end(tiny_checkpoint, tmp_path):
     from typer.testing import CliRunner
 

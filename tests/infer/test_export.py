@@ -57,6 +57,39 @@ def test_gguf_holds_exactly_the_trained_trits_and_scales(tokenizer, tmp_path):
     assert load_model_weights(out).tokenizer().encode("fn main").ids == tokenizer.encode("fn main").ids
 
 
+def test_exported_gguf_carries_standard_keys_and_no_local_path(tokenizer, tmp_path):
+    model = make_model()
+    ckpt = write_checkpoint(model, tokenizer, tmp_path / "ckpt")
+    out = export_checkpoint(ckpt, tmp_path / "m.gguf")
+    reader = gguf.GGUFReader(str(out))
+    file_type = reader.get_field("general.file_type")
+    assert file_type.types == [gguf.GGUFValueType.UINT32]
+    assert file_type.contents() == int(gguf.LlamaFileType.GUESSED)  # no llama.cpp type is Q1_58
+    context = reader.get_field("nanochat.context_length")
+    assert context.types == [gguf.GGUFValueType.UINT32] and context.contents() == model.cfg.max_seq_len
+    assert reader.get_field("general.architecture").contents() == "nanochat"
+    assert reader.get_field("nanochat.source").contents() == "ckpt"
+    assert str(tmp_path).encode() not in out.read_bytes()  # no absolute local path anywhere in the file
+
+
+def test_info_describes_a_checkpoint_directory_as_its_export(tokenizer, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from nanochat_cli.cli import app
+
+    ckpt = write_checkpoint(make_model(), tokenizer, tmp_path / "ckpt")
+    res = CliRunner().invoke(app, ["info", str(ckpt), "--json"])
+    assert res.exit_code == 0, res.output
+    desc = json.loads(res.stdout)
+    assert desc["path"] == str(ckpt) and desc["exported_from_checkpoint"] and desc["gguf_version"] == 3
+    trits = [t for t in desc["tensors"] if t["name"].endswith(".trits")]
+    assert trits and all(t["logical_shape"] == [t["shape"][0], 4 * t["shape"][1]] for t in trits)
+    res = CliRunner().invoke(app, ["info", str(ckpt)])
+    assert res.exit_code == 0 and "as `nanochat export` would write it" in res.stdout and "logical shape" in res.stdout
+
+
 def test_checkpoint_directory_runs_directly(tokenizer, tmp_path, prompt_ids):
     model = make_model()
     ckpt = write_checkpoint(model, tokenizer, tmp_path / "ckpt")

@@ -234,6 +234,28 @@ def test_outputs_get_the_users_umask_not_0600(base, tmp_path, capsys, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "m.gguf"]  # no temp file left behind
 
 
+def test_checkpoints_results_and_curves_follow_the_umask(tmp_path):
+    import torch
+
+    from nanochat_cli.evaluate.report import write_results
+    from nanochat_cli.train.checkpoint import save_checkpoint
+    from nanochat_cli.train.plot import write_curves
+
+    (tmp_path / "tokenizer.json").write_text("{}")
+    model = torch.nn.Linear(2, 2)
+    old = os.umask(0o027)  # not the usual 022, so a hard-coded mode cannot pass by chance
+    try:
+        ckpt = save_checkpoint(tmp_path / "run", 1, model, {}, {}, tmp_path / "tokenizer.json",
+                               [torch.optim.SGD(model.parameters(), lr=0.1)], {}, keep=2)
+        write_results({"x": 1}, tmp_path / "results.json")
+        write_curves([{"step": 1, "loss_window": 1.0}], tmp_path / "curves.png")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o750
+    files = [*ckpt.iterdir(), tmp_path / "results.json", tmp_path / "curves.png"]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o640 for f in files}
+
+
 def test_replacing_an_existing_regular_file_is_allowed(tmp_path):
     out = tmp_path / "r.json"
     out.write_text("old")

@@ -61,3 +61,45 @@ def test_rewards_are_cached_by_program_hash(scorer):
     n = len(scorer.calls)
     b = scorer.submit(TESTED, "    x + 1").result()
     assert len(scorer.calls) == n and b.cached and b.value == a.value
+
+
+def _prompt(name: str, sig: str) -> Problem:
+    return Problem(name, f"/// Does {name}.\n{sig} {{\n", "}\n", kind="compile")
+
+
+def test_a_body_written_under_many_signatures_earns_nothing(scorer):
+    from nanochat_cli.rl.rewards import completion_shape
+
+    universal = "    {p}.to_string().chars().rev().collect::<String>().parse().unwrap()"
+    prompts = [_prompt("digits", "fn digits(n: u64) -> u64"), _prompt("twice", "fn twice(x: i32) -> i32"),
+               _prompt("halve", "fn halve(value: i64) -> i64")]
+    params = ["n", "x", "value"]
+    # the same shape once the prompt's own names are abstracted; comments and spacing do not matter
+    shapes = {completion_shape(p, universal.format(p=a) + "  // ok") for p, a in zip(prompts, params, strict=True)}
+    assert len(shapes) == 1
+    levels = [scorer.submit(p, universal.format(p=a)).result().level for p, a in zip(prompts, params, strict=True)]
+    assert levels[:2] == ["pass", "pass"] and levels[2] == "generic"  # rl.generic_prompts = 3 by default
+    assert scorer.submit(prompts[2], universal.format(p="value")).result().value == 0.0
+    # a real body for the third prompt still earns its reward
+    assert scorer.submit(prompts[2], "    value / 2").result().level == "pass"
+
+
+def test_the_generic_guard_resumes_with_its_state(scorer, tmp_path):
+    from nanochat_cli.evaluate.sandbox import RustSandbox
+    from nanochat_cli.rl.rewards import SandboxReward
+
+    p1, p2, p3 = (_prompt(f"f{i}", f"fn f{i}(a: i32) -> i32") for i in range(3))
+    scorer.submit(p1, "    a + 0").result()
+    scorer.submit(p2, "    a + 0").result()
+    fresh = SandboxReward(RLSection(), RustSandbox(mode="2021", jobs=1, cache=tmp_path / "c2"))
+    try:
+        fresh.load_state_dict(scorer.state_dict())
+        assert fresh.submit(p3, "    a + 0").result().level == "generic"
+    finally:
+        fresh.close()
+    off = SandboxReward(RLSection(generic_prompts=0), scorer.sandbox)
+    try:
+        off.load_state_dict(scorer.state_dict())
+        assert off.submit(p3, "    a + 0").result().level == "pass"
+    finally:
+        off.close()

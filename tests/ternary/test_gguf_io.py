@@ -100,9 +100,14 @@ def test_info_prints_metadata_and_tensor_table(llama_like, tmp_path):
     assert res.exit_code == 0
     desc = json.loads(res.stdout)
     assert desc["metadata"]["nanochat.quant"] == "q1_58"
-    assert {"name": "model.layers.0.mlp.down_proj.weight.trits", "type": "I8", "shape": [256, 128]}.items() <= \
+    assert {"name": "model.layers.0.mlp.down_proj.weight.trits", "type": "I8", "shape": [256, 128],
+            "logical_shape": [256, 512]}.items() <= \
         next(t for t in desc["tensors"] if t["name"].endswith("down_proj.weight.trits")).items()
-    assert runner.invoke(app, ["info", str(out)]).exit_code == 0
+    assert desc["gguf_version"] == 3
+    assert desc["metadata"]["nanochat.source"] == llama_like.name  # a name, not the local path
+    assert all("logical_shape" not in t for t in desc["tensors"] if not t["name"].endswith(".trits"))
+    res = runner.invoke(app, ["info", str(out)])
+    assert res.exit_code == 0 and "GGUF v3" in res.stdout and "256x512" in res.stdout
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -128,7 +133,7 @@ def test_bad_inputs_give_one_clear_line_nonzero_exit_and_no_partial_file(llama_l
         (["quantize", str(llama_like), "-o", str(out), "--format", "q4"], "unknown format"),
         (["info", str(bad)], "not a GGUF"),
         (["info", str(tmp_path / "nope.gguf")], "no such file"),
-        (["info", str(tmp_path)], "is a directory"),
+        (["info", str(tmp_path)], "holds no checkpoint"),  # a directory is read as a checkpoint
     ]
     for args, needle in cases:
         res = _cli(*args)

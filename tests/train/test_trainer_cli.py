@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -91,3 +92,16 @@ def test_sigterm_writes_a_checkpoint_and_exits_cleanly(corpus, tmp_path):
     step = int(next(line.split()[1] for line in out.splitlines() if line.startswith("step ")))
     assert (tmp_path / "run" / f"step_{step:07d}" / "model.safetensors").is_file()
     assert read_metrics(tmp_path / "run")[-1]["step"] == step
+
+
+@pytest.mark.slow  # one real subprocess
+def test_train_to_a_pipe_writes_one_line_per_step_record(corpus, tmp_path):
+    src, cache = corpus
+    recipe = write_recipe(tiny_recipe(src, cache, tmp_path / "run"), tmp_path / "r.toml")
+    proc = nanochat("train", str(recipe), "--set", "logging.progress=true", env_extra={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    steps = [line for line in proc.stderr.splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in steps] == [f"{i}/6" for i in range(1, 7)], proc.stderr
+    for line in steps:  # each record whole on its own line: loss first, eta last, nothing wrapped onto the next
+        assert re.fullmatch(r"step \d+/6  loss \d+\.\d+  .*MFU [\d.]+%  eta \d+s", line), line
+    assert len(read_metrics(tmp_path / "run")) == 6
