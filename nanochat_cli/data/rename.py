@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
+
+from nanochat_cli.rust_syntax import rust_parser, walk
 
 _NAME_NODES = {"identifier", "type_identifier", "field_identifier", "shorthand_field_identifier"}
 _BINDING_PARENTS = {"parameter": "pattern", "let_declaration": "pattern", "for_expression": "pattern",
@@ -64,23 +65,8 @@ _PARTS = (
 )
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Parser:
-    import tree_sitter_rust
-
-    return Parser(Language(tree_sitter_rust.language()))
-
-
 def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
-
-
-def _walk(root: Node):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children))
 
 
 def _pattern_names(node: Node, out: set[str]) -> None:
@@ -98,7 +84,7 @@ def _pattern_names(node: Node, out: set[str]) -> None:
             _pattern_names(c.child_by_field_name("pattern"), out)  # `Point { x: px }` binds px, not x
             continue
         if c.type in ("field_pattern", "shorthand_field_identifier"):
-            out.update(_text(n) for n in _walk(c) if n.type == "shorthand_field_identifier")
+            out.update(_text(n) for n in walk(c) if n.type == "shorthand_field_identifier")
             continue
         if c.type.endswith("_type") or c.type == "type_identifier":
             continue  # `x: i32` in a closure parameter
@@ -109,7 +95,7 @@ def defined_names(root: Node) -> tuple[set[str], set[str]]:
     """(names the program defines, names it must keep): see the module docstring."""
     defined: set[str] = set()
     keep: set[str] = set(_KEEP)
-    for n in _walk(root):
+    for n in walk(root):
         t = n.type
         name = n.child_by_field_name("name")
         if t in _TYPE_ITEMS or t in ("const_item", "static_item", "enum_variant", "field_declaration"):
@@ -142,7 +128,7 @@ def _foreign_uses(root: Node, defined: set[str]) -> set[str]:
     """Names used in positions that refer to something outside the program: method calls and paths whose
     root the program does not define, `use` declarations, attributes."""
     out: set[str] = set()
-    for n in _walk(root):
+    for n in walk(root):
         if n.type == "call_expression":
             fn = n.child_by_field_name("function")
             if fn is not None and fn.type == "field_expression":
@@ -154,7 +140,7 @@ def _foreign_uses(root: Node, defined: set[str]) -> set[str]:
             if parts and parts[0] not in defined and parts[0] not in ("Self", "self", "crate", "super"):
                 out.update(parts)
         elif n.type in ("use_declaration", "attribute_item", "inner_attribute_item"):
-            out.update(_text(c) for c in _walk(n) if c.type in _NAME_NODES)
+            out.update(_text(c) for c in walk(n) if c.type in _NAME_NODES)
     return out
 
 
@@ -194,11 +180,11 @@ def renamed_copy(text: str, rng: random.Random) -> str | None:
     """`text` with the names it defines renamed consistently; None when it does not parse cleanly or
     defines nothing that may be renamed."""
     data = text.encode("utf-8")
-    root = _parser().parse(data).root_node
+    root = rust_parser().parse(data).root_node
     if root.has_error:
         return None
     defined, _keep = defined_names(root)
-    present = {_text(n) for n in _walk(root) if n.type in _NAME_NODES}
+    present = {_text(n) for n in walk(root) if n.type in _NAME_NODES}
     taken = present | _KEEP | _RUST_KEYWORDS
     mapping: dict[str, str] = {}
     for name in sorted(defined):
@@ -213,7 +199,7 @@ def renamed_copy(text: str, rng: random.Random) -> str | None:
     word = re.compile(rf"\b({names})\b")
     inline_arg = re.compile(rf"(?<=\{{)({names})(?=[:}}])|\b({names})(?=\$)")  # "{total:>width$}"
     edits: list[tuple[int, int, bytes]] = []
-    for n in _walk(root):
+    for n in walk(root):
         if n.type in _NAME_NODES and _text(n) in mapping:
             edits.append((n.start_byte, n.end_byte, mapping[_text(n)].encode()))
         elif n.type == "string_literal":

@@ -9,9 +9,10 @@ and non-empty lines. Used per sample by `nanochat eval`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Node
+
+from nanochat_cli.rust_syntax import rust_parser
 
 # Nodes that add a path through a function (McCabe): branches, loops, match arms, short-circuits, `?`.
 _DECISIONS = {"if_expression", "while_expression", "for_expression", "loop_expression", "match_arm",
@@ -38,14 +39,6 @@ class AstMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@lru_cache(maxsize=1)
-def rust_parser() -> Parser:
-    """The tree-sitter parser for Rust, built once per process."""
-    import tree_sitter_rust
-
-    return Parser(Language(tree_sitter_rust.language()))
 
 
 def _method_name(call: Node) -> str | None:

@@ -24,8 +24,8 @@ import re
 
 from tree_sitter import Node
 
-from nanochat_cli.evaluate.ast_metrics import rust_parser
 from nanochat_cli.evaluate.problems import Problem, cut_at_stop_tokens
+from nanochat_cli.rust_syntax import rust_parser, walk
 
 _ITEMS = {"function_item", "impl_item", "trait_item", "struct_item", "enum_item", "union_item", "mod_item",
           "macro_definition"}
@@ -69,17 +69,8 @@ def item_is_empty(item: Node) -> bool:
     return not _code(item.child_by_field_name("body"))  # trait, mod, struct, enum, union
 
 
-def _walk(root: Node):
-    """Every node in document order (iterative: model output can nest deeply)."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.children))
-
-
 def _names(item: Node, name: bytes) -> bool:
-    return any(n.type in ("type_identifier", "identifier") and n.text == name for n in _walk(item))
+    return any(n.type in ("type_identifier", "identifier") and n.text == name for n in walk(item))
 
 
 def is_trivial(problem: Problem, completion: str) -> bool:
@@ -88,7 +79,7 @@ def is_trivial(problem: Problem, completion: str) -> bool:
     head, prompt, body = _encode(problem.preamble), _encode(problem.prompt), _encode(cut)
     start, end = len(head), len(head) + len(prompt)
     tree = rust_parser().parse(head + prompt + body + _encode("\n" + problem.tests))
-    items = [n for n in _walk(tree.root_node) if n.type in _ITEMS]
+    items = [n for n in walk(tree.root_node) if n.type in _ITEMS]
     own = next((n for n in items if start <= n.start_byte < end), None)
     if own is None:
         text = re.sub(r"/\*.*?\*/", "", cut, flags=re.DOTALL)

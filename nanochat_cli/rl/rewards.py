@@ -61,7 +61,7 @@ class RewardFn(Protocol):
 
 
 def has_syntax_error(program: str) -> bool:
-    from nanochat_cli.evaluate.ast_metrics import rust_parser
+    from nanochat_cli.rust_syntax import rust_parser
 
     return rust_parser().parse(program.encode("utf-8", "replace")).root_node.has_error
 
