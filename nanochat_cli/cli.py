@@ -61,7 +61,7 @@ def _model_configs(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat info models/rust_small.gguf · nanochat info runs/tiny · nanochat info --configs')
 def info(
     path: Path = typer.Argument(..., help="A GGUF file (nanochat Q1_58 or any other GGUF), or a checkpoint directory (described as the GGUF `nanochat export` would write)."),
     json_out: bool = typer.Option(False, "--json", help="Print machine-readable JSON to stdout instead of tables."),
@@ -74,7 +74,7 @@ def info(
     print_description(describe_model(path), as_json=json_out)
 
 
-@app.command()
+@app.command(epilog='Example: nanochat quantize model.safetensors -o model.gguf')
 def quantize(
     src: Path = typer.Argument(..., help="A safetensors file, or a directory of safetensors shards (Hugging Face Llama-style or a nanochat checkpoint)."),
     output: Path = typer.Option(..., "-o", "--output", help="The GGUF file to write (written to a temp name, then renamed)."),
@@ -95,7 +95,7 @@ data_app = typer.Typer(help="Build the Rust corpus, tokenizer and token shards a
 app.add_typer(data_app, name="data")
 
 
-@data_app.command("prepare")
+@data_app.command("prepare", epilog="Examples: nanochat data prepare recipes/tiny.toml · nanochat data prepare recipes/rust_small_verified.toml")
 def data_prepare(
     recipe: Path = typer.Argument(..., help="Recipe TOML (its data section is used), e.g. recipes/tiny.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set data.max_crates=100 (repeatable)."),
@@ -127,7 +127,7 @@ def _describe_recipe(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat train recipes/tiny.toml · nanochat train recipes/rust_small.toml --set train.steps=50 · nanochat train recipes/tiny.toml --resume runs/tiny')
 def train(
     recipe: Path = typer.Argument(..., help="Recipe TOML, e.g. recipes/tiny.toml (runs `data prepare` first when needed)."),
     set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set train.steps=100 (repeatable)."),
@@ -144,7 +144,7 @@ def train(
 # ---- rl ----
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat rl recipes/rl_grpo.toml · nanochat rl recipes/rl_maxrl.toml --set rl.steps=20')
 def rl(
     recipe: Path = typer.Argument(..., help="Recipe TOML (its rl section says what to do), e.g. recipes/rl_grpo.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override a recipe key: --set rl.steps=50 (repeatable)."),
@@ -159,7 +159,11 @@ def rl(
 
 # ---- eval ----
 
-eval_app = typer.Typer(help="Evaluate Rust code generation: compile and test completions with rustc in a sandbox.")
+eval_app = typer.Typer(
+    help="Evaluate Rust code generation: compile and test completions with rustc in a sandbox.",
+    epilog="Examples: nanochat eval --problems seed16 --n-samples 100 · nanochat eval --model tiny.gguf -o results.json "
+    "· nanochat eval --server http://127.0.0.1:8080",
+)
 app.add_typer(eval_app, name="eval")
 
 
@@ -203,7 +207,7 @@ def eval_run(
                              output=output, as_json=json_out))
 
 
-@eval_app.command("compare")
+@eval_app.command("compare", epilog="Example: nanochat eval compare before.json after.json")
 def eval_compare(
     a: Path = typer.Argument(..., help="Earlier results file (nanochat eval --output)."),
     b: Path = typer.Argument(..., help="Later results file."),
@@ -218,7 +222,7 @@ def eval_compare(
 # ---- export / generate ----
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat export runs/tiny -o tiny.gguf · nanochat export runs/tiny --format bitnet-tq2 -o tiny-tq2.gguf')
 def export(
     checkpoint: Path = typer.Argument(..., help="A checkpoint directory (or a run directory: its newest checkpoint)."),
     output: Path = typer.Option(..., "-o", "--output", help="The GGUF file to write (written to a temp name, then renamed)."),
@@ -231,7 +235,7 @@ def export(
     export_command(checkpoint, output, fmt, embed_type)
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat generate --prompt "fn fibonacci(n: u64) -> u64 {" · nanochat generate tiny.gguf -p "fn main() {" -n 64')
 def generate(
     model: Optional[str] = typer.Argument(None, show_default=False, help="A .gguf from `nanochat export` (or a llama.cpp bitnet TQ2_0/TQ1_0 GGUF), or a checkpoint directory; default: the shipped models/rust_small.gguf."),
     prompt: str = typer.Option(..., "--prompt", "-p", help="The text to continue."),
@@ -262,7 +266,7 @@ def generate(
 # ---- serve ----
 
 
-@app.command()
+@app.command(epilog='Examples: nanochat serve --port 8080 · nanochat serve tiny.gguf --port 8080 --api-key SECRET')
 def serve(
     model: Optional[str] = typer.Argument(None, envvar="NANOCHAT_MODEL", show_default=False, help="A .gguf from `nanochat export`, or a checkpoint directory; default: the shipped models/rust_small.gguf."),
     host: str = typer.Option("127.0.0.1", "--host", envvar="NANOCHAT_HOST", help="Interface to listen on (loopback by default)."),
@@ -297,7 +301,7 @@ def serve(
 # ---- bench-kernels ----
 
 
-@app.command("bench-kernels")
+@app.command("bench-kernels", epilog="Examples: nanochat bench-kernels · nanochat bench-kernels --json kernels.json")
 def bench_kernels(
     shapes: str = typer.Option("768x768,768x2048,2048x768,4096x4096,4096x11008,11008x4096", "--shapes", help="Matrix shapes MxK (M outputs, K inputs), comma-separated."),
     threads: str = typer.Option("1,2", "--threads", help="Thread counts to time, comma-separated."),
