@@ -20,6 +20,7 @@ import torch
 
 from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.evaluate.sources import file_sha256
 from nanochat_cli.infer.sampling import SamplingParams
 from nanochat_cli.recipes import Recipe
 from nanochat_cli.rl.advantages import group_advantages, informative
@@ -38,14 +39,6 @@ EOT = "<|endoftext|>"
 # curves.png, top to bottom, lines in matplotlib's default colour order (train/plot.py): blue, orange, green, red
 PANELS = [("reward", "compile_rate", "pass_rate", "trivial_share", "generic_share"), ("kl", "entropy"),
           ("generate_s", "reward_s", "update_s", "refresh_s")]
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sample_seed(seed: int, step: int, round_: int, prompt: int, g: int, rank: int = 0) -> int:

@@ -6,12 +6,10 @@ with a k3 KL penalty to the reference, accumulated over micro-batches (token-lev
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from nanochat_cli.errors import NanochatError
 from nanochat_cli.rl.advantages import k3_kl
+from nanochat_cli.train.optim import clip_and_step
 
 
 def _padded(samples, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,12 +73,5 @@ def policy_update(model, ref, opts, params, batch, rl, device, autocast, grad_cl
                 if p.grad is None:
                     p.grad = torch.zeros_like(p)
             reduce_grads(params)
-        clip = grad_clip if grad_clip > 0 else float("inf")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
-        if not math.isfinite(grad_norm):
-            raise NanochatError(f"RL gradient norm is {grad_norm}; lower the learning rates or raise rl.kl_coef")
-        for o in opts:
-            o.step()
-        for o in opts:
-            o.zero_grad(set_to_none=True)
+        grad_norm = clip_and_step(params, opts, grad_clip, "in the RL update; lower the learning rates or raise rl.kl_coef")
     return {**totals, "grad_norm": grad_norm, "update_tokens": n_tokens} if batch else {}

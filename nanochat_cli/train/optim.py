@@ -6,6 +6,8 @@ lr in `group["base_lr"]` so the schedule and the collapse guard can scale it.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -79,3 +81,16 @@ def set_lr_multiplier(opts: list[torch.optim.Optimizer], multiplier: float) -> N
     for o in opts:
         for g in o.param_groups:
             g["lr"] = g["base_lr"] * multiplier
+
+
+def clip_and_step(params, opts: list[torch.optim.Optimizer], grad_clip: float, what_to_do: str) -> float:
+    """Clip the global gradient norm to grad_clip (0 = no clip), step every optimizer and clear the gradients;
+    returns the norm before clipping. A non-finite norm is one error: "gradient norm is nan " + `what_to_do`."""
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, grad_clip if grad_clip > 0 else float("inf")))
+    if not math.isfinite(grad_norm):
+        raise NanochatError(f"gradient norm is {grad_norm} {what_to_do}")
+    for o in opts:
+        o.step()
+    for o in opts:
+        o.zero_grad(set_to_none=True)
+    return grad_norm

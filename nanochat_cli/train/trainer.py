@@ -26,10 +26,10 @@ from nanochat_cli.recipes import Recipe, model_config
 from nanochat_cli.train import checkpoint as ckpt
 from nanochat_cli.train import distributed as D
 from nanochat_cli.train.batches import WindowSampler, validation_offsets
-from nanochat_cli.train.memory import check_training_memory
 from nanochat_cli.train.guard import CollapseGuard
 from nanochat_cli.train.loss import lm_loss
-from nanochat_cli.train.optim import build_optimizers, set_lr_multiplier
+from nanochat_cli.train.memory import check_training_memory
+from nanochat_cli.train.optim import build_optimizers, clip_and_step, set_lr_multiplier
 from nanochat_cli.train.plot import write_curves
 from nanochat_cli.train.progress import LiveLine, MetricsLog, flops_per_token, peak_flops
 from nanochat_cli.train.schedule import wsd_multiplier
@@ -140,14 +140,8 @@ def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe
             (parts.loss / t_cfg.grad_accum).backward()
         sums += torch.stack([parts.ce.double(), parts.entropy.double(), parts.loss.detach().double()]) / t_cfg.grad_accum
         max_logit = torch.maximum(max_logit, parts.max_logit.float())
-    clip = recipe.optimizer.grad_clip if recipe.optimizer.grad_clip > 0 else float("inf")
-    grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
-    if not math.isfinite(grad_norm):
-        raise NanochatError(f"gradient norm is {grad_norm} at step {step + 1}; lower the learning rates or enable loss.z_loss")
-    for o in opts:
-        o.step()
-    for o in opts:
-        o.zero_grad(set_to_none=True)
+    grad_norm = clip_and_step(params, opts, recipe.optimizer.grad_clip,
+                              f"at step {step + 1}; lower the learning rates or enable loss.z_loss")
     sums = D.all_reduce_mean(sums, info)
     if info.enabled:
         dist.all_reduce(max_logit, op=dist.ReduceOp.MAX)
