@@ -21,7 +21,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.problems import jsonl_objects
@@ -142,10 +142,13 @@ class ServerSource:
     def identity(self) -> dict:
         return {"kind": "server", "url": self.url, "model": self.model}
 
-    def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
-        return asyncio.run(self._complete(requests, params))
+    def complete(self, requests: list[CompletionRequest], params: GenerationParams,
+                 progress: Callable[[int, int], None] | None = None) -> Generation:
+        """All samples; `progress(1, tokens)` is called as each response arrives (the eval bar)."""
+        return asyncio.run(self._complete(requests, params, progress))
 
-    async def _complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation:
+    async def _complete(self, requests: list[CompletionRequest], params: GenerationParams,
+                        progress: Callable[[int, int], None] | None = None) -> Generation:
         import httpx
 
         limits = httpx.Limits(max_connections=self.concurrency)
@@ -159,7 +162,7 @@ class ServerSource:
             try:
                 # A TaskGroup: the first failure cancels and awaits the others, so no request is left un-awaited.
                 async with asyncio.TaskGroup() as tg:
-                    tasks = [tg.create_task(self._one(client, sem, r, params, i))
+                    tasks = [tg.create_task(self._one(client, sem, r, params, i, progress))
                              for r in requests for i in range(params.n_samples)]
             except BaseExceptionGroup as group:
                 raise _first_error(group) from None
@@ -203,7 +206,14 @@ class ServerSource:
         return min(caps) if caps else None
 
     async def _one(self, client, sem: asyncio.Semaphore, req: CompletionRequest, params: GenerationParams,
-                   sample: int) -> tuple[str, int | None]:
+                   sample: int, progress: Callable[[int, int], None] | None = None) -> tuple[str, int | None]:
+        text, ntok = await self._request(client, sem, req, params, sample)
+        if progress:
+            progress(1, ntok or 0)
+        return text, ntok
+
+    async def _request(self, client, sem: asyncio.Semaphore, req: CompletionRequest, params: GenerationParams,
+                       sample: int) -> tuple[str, int | None]:
         import httpx
 
         max_tokens = params.max_tokens if self.max_tokens_cap is None else min(params.max_tokens, self.max_tokens_cap)

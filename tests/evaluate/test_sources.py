@@ -25,7 +25,10 @@ def test_server_source_sends_prompt_stop_seed_and_key():
     answers = {"fn a() -> i32 {\n": "    1\n}\n", "fn b() -> i32 {\n": "    2\n}\n"}
     with CannedCompletionServer(answers, api_key="sekrit") as srv:
         src = ServerSource(srv.url + "/v1/", api_key="sekrit", concurrency=3)
-        gen = src.complete(REQS, GenerationParams(n_samples=3, temperature=0.8, top_p=0.9, max_tokens=64, seed=7))
+        ticks = []
+        gen = src.complete(REQS, GenerationParams(n_samples=3, temperature=0.8, top_p=0.9, max_tokens=64, seed=7),
+                           progress=lambda n, tokens: ticks.append((n, tokens)))
+    assert ticks == [(1, 2)] * 6  # the eval bar advances once per response, with its completion tokens
     assert gen.completions == [["    1\n}\n"] * 3, ["    2\n}\n"] * 3]
     assert len(srv.requests) == 6
     assert sorted(r["seed"] for r in srv.requests if r["prompt"] == REQS[0].prompt) == [7, 8, 9]
