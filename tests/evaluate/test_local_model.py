@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from nanochat_cli.evaluate.problems import load_problem_set
+from nanochat_cli.rust.problems import load_problem_set
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
 from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource
 
@@ -130,6 +130,15 @@ def _serve_and_eval(tiny_checkpoint, tmp_path, port, log) -> None:
         assert results["summary"]["samples"] == 6
         assert results["source"]["model"]  # taken from the server's /v1/models
         assert all(len(p["samples"]) == 2 for p in results["problems"])
+        # the CLI with its default options (max_tokens 512 > this model's 256-token context): clamped, not refused
+        out = tmp_path / "defaults.json"
+        cli = subprocess.run([sys.executable, "-m", "nanochat_cli.cli", "eval", "--server", f"http://127.0.0.1:{port}",
+                              "--problems", str(subset), "-o", str(out)], capture_output=True, text=True, timeout=300)
+        assert cli.returncode == 0, cli.stderr
+        assert "RuntimeWarning" not in cli.stderr and "never awaited" not in cli.stderr
+        defaults = json.loads(out.read_text())
+        assert defaults["config"]["max_tokens"] == 512 and defaults["summary"]["samples"] == 3
+        assert defaults["summary"]["generation"]["tokens"] <= 3 * 255  # each clamped to the room its prompt leaves
     finally:
         proc.terminate()
         try:
