@@ -24,8 +24,8 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-KERNEL_SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "pool.c", "dispatch.c",
-                  "bandwidth.c"]
+KERNEL_SOURCES = ["scalar.c", "avx2.c", "avx512.c", "avx512vbmi.c", "layout.c", "layout16.c", "lut.c", "pool.c",
+                  "dispatch.c", "bandwidth.c"]
 ENGINE_SOURCES = ["heads.c", "norm_quant.c", "attention.c", "stack.c"]
 SOURCES = KERNEL_SOURCES + ENGINE_SOURCES
 PUBLIC_HEADERS = ["ternary.h", "engine.h"]  # the library's interface: cffi declares what they declare

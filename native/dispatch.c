@@ -8,9 +8,10 @@
 
 #include "internal.h"
 
-static const char *const NAMES[TQ_KERNEL_COUNT] = {"scalar", "avx2", "avx512vnni", "avx512vbmi-tq16"};
+static const char *const NAMES[TQ_KERNEL_COUNT] = {"scalar", "avx2", "avx512vnni", "avx512vbmi-tq16",
+                                                 "avx512vbmi-lut"};
 static const tq_kernel_fn KERNELS[TQ_KERNEL_COUNT] = {tq_kernel_scalar, tq_kernel_avx2, tq_kernel_avx512,
-                                                      tq_kernel_tq16};
+                                                      tq_kernel_tq16, NULL /* tq_lut_matmul */};
 
 static uint64_t xgetbv0(void) {
     uint32_t lo, hi;
@@ -34,7 +35,7 @@ static int detect(void) {
     int vbmi = (c >> 1) & 1;
     if (ymm_state && avx2) mask |= 1 << TQ_KERNEL_AVX2;
     if (zmm_state && f && bw && vl && vnni) mask |= 1 << TQ_KERNEL_AVX512;
-    if (zmm_state && f && bw && vl && vnni && vbmi) mask |= 1 << TQ_KERNEL_TQ16;
+    if (zmm_state && f && bw && vl && vnni && vbmi) mask |= 1 << TQ_KERNEL_TQ16 | 1 << TQ_KERNEL_LUT;
     return mask;
 }
 
@@ -85,6 +86,7 @@ int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_s
     if (!tq_cpu_supports(kernel)) return -1;
     const int tq16 = kernel == TQ_KERNEL_TQ16;
     if (tq16 && !w->codes16) return -3;
+    if (kernel == TQ_KERNEL_LUT && !w->codes_lut) return -3;
     int32_t *sumq = malloc(sizeof(int32_t) * (size_t)N * (size_t)w->n_groups + 1);
     if (!sumq) return -2;
     for (int32_t n = 0; n < N; n++)
@@ -95,13 +97,21 @@ int tq_matmul(int kernel, const tq_weights *w, const int8_t *q, const float *x_s
             sumq[(size_t)n * (size_t)w->n_groups + (size_t)g] = s;
         }
     matmul_job job = {{w, q, x_scale, N, sumq, out, acc_out}, KERNELS[kernel]};
-    tq_pool_run(matmul_task, &job, tq16 ? tq16_blocks(w->M) : tq_blocks(w->M), n_threads);
+    int rc = 0;
+    if (kernel == TQ_KERNEL_LUT)
+        rc = tq_lut_matmul(&job.call, n_threads);
+    else
+        tq_pool_run(matmul_task, &job, tq16 ? tq16_blocks(w->M) : tq_blocks(w->M), n_threads);
     free(sumq);
-    return 0;
+    return rc;
 }
 
 double tq_int8_dot_peak(void) {
     return tq_cpu_supports(TQ_KERNEL_AVX512) ? tq_int8_dot_peak_avx512() : -1.0;
+}
+
+double tq_lut_lookup_peak(void) {
+    return tq_cpu_supports(TQ_KERNEL_LUT) ? tq_lut_lookup_peak_avx512() : -1.0;
 }
 
 static double now_ns(void) {

@@ -25,6 +25,9 @@ void tq_kernel_avx2(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 void tq_kernel_avx512(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 void tq_kernel_tq16(const tq_call *c, int32_t blk_begin, int32_t blk_end);
 
+/* The lookup-table kernel's whole call (lut.c): its tables first, then the rows, each on the pool. 0 or -2. */
+int tq_lut_matmul(const tq_call *c, int n_threads);
+
 /* The 1.6-bit layout's decode tables (layout16.c), 128 entries each, built once on first use. */
 enum { TQ16_TABLE_A = 0, TQ16_TABLE_B = 1, TQ16_TABLE_REMAP = 2, TQ16_TABLES = 3 };
 const uint8_t (*tq16_tables(void))[128];
@@ -38,6 +41,7 @@ void tq_pool_run_static(tq_task_fn fn, void *arg, int n_units, int n_threads);
 
 double tq_read_bandwidth_avx2(const uint8_t *buf, size_t bytes);
 double tq_int8_dot_peak_avx512(void);
+double tq_lut_lookup_peak_avx512(void);
 int tq_cpu_has_avx2(void);
 
 static inline int32_t tq_blocks(int32_t M) { return (M + TQ_BLOCK_ROWS - 1) / TQ_BLOCK_ROWS; }

@@ -2,9 +2,10 @@
 
 Timing runs in C (tq_time_matmul: no Python between calls); figures are medians. Rooflines are measured by
 the same run: read bandwidth of a buffer the size of the weights (hot) or of 256 MiB (DRAM, cold mode),
-and one core's vpdpbusd rate. Baselines: the scalar kernel and numpy float32 matmul of the same shape
-(BLAS pinned to the same thread count where numpy's OpenBLAS allows it). Cold mode cycles through distinct
-copies of the weights totalling >= 1 GiB, so every product streams its weights from DRAM.
+one core's vpdpbusd rate, and its vpermb + vpaddw rate (the lookup-table kernel's ceiling). Baselines: the
+scalar kernel and numpy float32 matmul of the same shape (BLAS pinned to the same thread count where numpy's
+OpenBLAS allows it). Cold mode cycles through distinct copies of the weights totalling >= 1 GiB, so every
+product streams its weights from DRAM.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from nanochat_cli.atomic_write import check_output_path, write_text_atomic
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.kernels.cuda import cuda_status
 from nanochat_cli.kernels.dispatch import available_kernels, check_kernel, kernel_for
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
+from nanochat_cli.kernels.native import KERNEL_IDS, LUT_KERNEL, TQ16_KERNEL, native
 from nanochat_cli.kernels.prepared import PreparedMatrix, prepare
 from nanochat_cli.ternary import PlanarWeights, aligned_empty, dequantize, unpack_trits
 
@@ -51,6 +52,7 @@ class Row:
     roofline_pct: float | None
     vs_scalar: float | None = None
     vs_numpy: float | None = None
+    int8_peak_pct: float | None = None  # GOPS against `threads` x one core's vpdpbusd peak (the compute roofline)
     picked: bool = False
     reps: int = 0
 
@@ -99,12 +101,13 @@ def random_prepared(shape: tuple[int, int], seed: int = 0) -> PreparedMatrix:
 def cold_copies(prepared: PreparedMatrix, total_bytes: int):
     """A C array of tq_weights, each pointing at its own copy of the layouts, plus the memory backing them.
 
-    The 1.6-bit codes, when built, are copied too (after the 2-bit ones): each kernel then streams its own
-    layout from DRAM, while the count of copies stays the same for all, so every kernel sees the same sweep."""
+    The optional layouts (1.6-bit codes, lookup-table indices), when built, are copied too (after the 2-bit ones):
+    each kernel then streams its own layout from DRAM, while the count of copies stays the same for all, so every
+    kernel sees the same sweep."""
     ffi, _ = native()
     n = max(2, math.ceil(total_bytes / prepared.nbytes))
-    c16 = 0 if prepared.codes16 is None else prepared.codes16.nbytes
-    size = prepared.nbytes + c16
+    extras = [(f, a) for f, a in (("codes16", prepared.codes16), ("codes_lut", prepared.codes_lut)) if a is not None]
+    size = prepared.nbytes + sum(a.nbytes for _, a in extras)
     stride = (size + 4095) // 4096 * 4096  # page-aligned copies: no line is shared between two
     pool = aligned_empty((n * stride,), np.uint8, align=4096)
     ws = ffi.new("tq_weights[]", n)
@@ -116,10 +119,12 @@ def cold_copies(prepared: PreparedMatrix, total_bytes: int):
         ws[i] = prepared.c[0]
         ws[i].codes = ffi.cast("uint8_t *", codes.ctypes.data)
         ws[i].scales = ffi.cast("float *", scales.ctypes.data)
-        if c16:
-            codes16 = pool[i * stride + prepared.nbytes : i * stride + size]
-            codes16[...] = prepared.codes16
-            ws[i].codes16 = ffi.cast("uint8_t *", codes16.ctypes.data)
+        at = i * stride + prepared.nbytes
+        for name, src in extras:
+            copy = pool[at : at + src.nbytes]
+            copy[...] = src
+            setattr(ws[i], name, ffi.cast("uint8_t *", copy.ctypes.data))
+            at += (src.nbytes + 63) // 64 * 64  # the kernels read these lines with aligned loads
     return ws, n, pool
 
 
@@ -210,6 +215,8 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
     say("measuring the rooflines")
     peak = float(lib.tq_int8_dot_peak())
     report.probes["int8_dot_peak_gops_per_core"] = peak / 1e9 if peak > 0 else None
+    lut_peak = float(lib.tq_lut_lookup_peak()) if LUT_KERNEL in kernels else -1.0
+    report.probes["lut_lookup_peak_gops_per_core"] = lut_peak / 1e9 if lut_peak > 0 else None
     dram = {t: lib.tq_read_bandwidth(DRAM_PROBE_BYTES, t, 5) / 1e9 for t in threads} if cold else {}
     report.probes["dram_read_gbs"] = {str(t): v for t, v in dram.items()}
     report.probes["hot_read_gbs"] = {}
@@ -222,8 +229,8 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
     for shape in shapes:
         say(f"{shape[0]}x{shape[1]}: preparing weights")
         prepared = random_prepared(shape)
-        if TQ16_KERNEL in kernels:
-            prepared.ensure_tq16()
+        for kernel in kernels:
+            prepared.ensure_layout_for(kernel)
         if cold:
             ws, n_w, backing = cold_copies(prepared, COLD_BYTES)
             prepared.model_bytes = n_w * prepared.nbytes  # the sweep tq16_wanted weighs: a model this size
@@ -251,11 +258,13 @@ def run_bench(shapes: list[tuple[int, int]], threads: list[int], batches: list[i
                     say(f"{shape[0]}x{shape[1]} T{t} N{n}: {kernel}")
                     reps = 3 if kernel == "scalar" else None
                     sec, reps = time_native(kernel, ws, min(n_w, 3) if kernel == "scalar" else n_w, q, t, reps)
-                    gbs = (prepared.nbytes16 if kernel == TQ16_KERNEL else prepared.nbytes) / sec / 1e9
-                    group.append(Row(kernel, shape, "cold" if cold else "hot", t, n, sec * 1e6,
-                                     2.0 * shape[0] * shape[1] * n / sec / 1e9, gbs, roof, 100.0 * gbs / roof,
-                                     picked=kernel == picked, reps=reps,
-                                     vs_numpy=numpy_s / sec if numpy_s else None))
+                    streamed = {TQ16_KERNEL: prepared.nbytes16, LUT_KERNEL: prepared.nbytes_lut}
+                    gbs = streamed.get(kernel, prepared.nbytes) / sec / 1e9
+                    gops = 2.0 * shape[0] * shape[1] * n / sec / 1e9
+                    group.append(Row(kernel, shape, "cold" if cold else "hot", t, n, sec * 1e6, gops, gbs, roof,
+                                     100.0 * gbs / roof, picked=kernel == picked, reps=reps,
+                                     vs_numpy=numpy_s / sec if numpy_s else None,
+                                     int8_peak_pct=100.0 * gops / (peak / 1e9 * t) if peak > 0 else None))
                 scalar = next((r for r in group if r.kernel == "scalar"), None)
                 for r in group:
                     r.vs_scalar = scalar.median_us / r.median_us if scalar else None

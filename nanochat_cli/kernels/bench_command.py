@@ -23,8 +23,8 @@ def print_report(report: Report, console: Console | None = None) -> None:
     peak = p.get("int8_dot_peak_gops_per_core")
     title = f"ternary matmul, {mode}: {report.machine['cpu']} ({report.machine['cpus']} CPUs), {report.date}"
     table = Table(title=title, title_justify="left")
-    for col in ("kernel", "shape", "T", "N", "median us", "GOPS", "GB/s", "roof GB/s", "% roof", "x scalar",
-                "x numpy"):
+    for col in ("kernel", "shape", "T", "N", "median us", "GOPS", "% int8", "GB/s", "roof GB/s", "% roof",
+                "x scalar", "x numpy"):
         table.add_column(col, justify="left" if col in ("kernel", "shape") else "right")
     last = None
     for r in report.rows:
@@ -35,16 +35,22 @@ def print_report(report: Report, console: Console | None = None) -> None:
         name = f"[bold]{r.kernel}*[/]" if r.picked else r.kernel
         roof = "-" if r.roofline_gbs is None else f"{r.roofline_gbs:.1f}"
         pct = "-" if r.roofline_pct is None else f"{r.roofline_pct:.0f}%"
+        peak_pct = "-" if r.int8_peak_pct is None else f"{r.int8_peak_pct:.0f}%"
         table.add_row(name, f"{r.shape[0]}x{r.shape[1]}", str(r.threads) if r.threads else "GPU", str(r.batch),
-                      f"{r.median_us:.1f}", f"{r.gops:.1f}", f"{r.weight_gbs:.1f}", roof, pct, _x(r.vs_scalar),
-                      _x(r.vs_numpy))
+                      f"{r.median_us:.1f}", f"{r.gops:.1f}", peak_pct, f"{r.weight_gbs:.1f}", roof, pct,
+                      _x(r.vs_scalar), _x(r.vs_numpy))
     console.print(table)
     notes = ["* = the dispatcher's pick (autotune cache or NANOCHAT_KERNEL); GB/s = weight bytes streamed;",
+             "% int8 = GOPS against T x one core's int8 dot peak (the compute roofline; a lookup-table kernel",
+             "  does fewer multiply-adds than it is credited with, so it may pass 100%)",
              "x numpy = speed-up over numpy float32 x @ W.T of the same shape",
              "roofline = read bandwidth of " + ("256 MiB (DRAM)" if report.args["cold"] else
                                                 "a buffer the size of the weights") + ", measured in this run"]
     if peak:
         notes.append(f"int8 dot peak (vpdpbusd, one core): {peak:.0f} GOPS")
+    if p.get("lut_lookup_peak_gops_per_core"):
+        notes.append(f"lookup peak (vpermb + vpaddw, one core, counted as the weight ops they stand for): "
+                     f"{p['lut_lookup_peak_gops_per_core']:.0f} GOPS")
     if report.numpy_us and not p.get("numpy_blas_threads_pinned"):
         notes.append("numpy's BLAS ran with its default thread count")
     load = report.machine.get("load_average_before"), report.machine.get("load_average_after")

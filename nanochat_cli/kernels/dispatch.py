@@ -3,12 +3,20 @@
 Among the kernels this CPU supports, the first product of a (shape, group size, batch, threads) times each
 SIMD kernel a few times on the matrix at hand and remembers the fastest in
 `$NANOCHAT_CACHE_DIR/autotune.json` (default `~/.cache/nanochat/`), keyed by the CPU's brand string.
-`NANOCHAT_KERNEL=scalar|avx2|avx512vnni|avx512vbmi-tq16` forces one kernel; `NANOCHAT_AUTOTUNE=0` skips the
-measurement and takes the widest instruction set. (`NANOCHAT_THREADS`, the default thread count, is native.py's.)
+`NANOCHAT_KERNEL=scalar|avx2|avx512vnni|avx512vbmi-tq16|avx512vbmi-lut` forces one kernel; `NANOCHAT_AUTOTUNE=0`
+skips the measurement and takes the widest instruction set. (`NANOCHAT_THREADS`, the default thread count, is
+native.py's.)
 
 The 1.6-bit kernel (avx512vbmi-tq16) is never autotuned: autotune times a product hot, in cache, where it loses
 (it decodes more per byte); it wins only when the weights stream from DRAM, which depends on the whole model, not
 the matrix. `tq16_wanted` is that rule; NativeModel applies it at load, and `NANOCHAT_TQ16=0` turns it off.
+
+The lookup-table kernel (avx512vbmi-lut) joins the autotune candidates only where `lut_wanted` holds: a GEMM
+(n > 1) and `NANOCHAT_LUT=1`. It is opt-in because on the CPU it was measured on (an Intel Xeon whose two 512-bit
+ports both run vpdpbusd but only one runs vpermb) it runs at 0.77-0.93x the 2-bit kernel on a core of its own; it
+won (1.1-1.2x) only while the sibling hyperthread was busy with other FMA work, a state a cached choice cannot
+follow (docs/BENCHMARKS.md, ## kernels). Where it is a candidate, autotune builds its layout, times it against the
+others, and frees the layout if it lost.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, get_threads, native
+from nanochat_cli.kernels.native import KERNEL_IDS, LUT_KERNEL, TQ16_KERNEL, get_threads, native
 from nanochat_cli.kernels.prepared import prepare
 from nanochat_cli.ternary import PlanarWeights
 
@@ -70,7 +78,8 @@ def cache_path() -> Path:
 
 def _key(shape: tuple[int, int], group_size: int, n: int, threads: int) -> str:
     batch = 1 if n == 1 else (4 if n <= 4 else 8)  # GEMV, small GEMM, large GEMM
-    return f"{shape[0]}x{shape[1]}/g{group_size}/n{batch}/t{threads}"
+    # a choice made with the lookup-table kernel among the candidates is kept apart from one made without it
+    return f"{shape[0]}x{shape[1]}/g{group_size}/n{batch}/t{threads}" + ("/lut" if lut_wanted(n) else "")
 
 
 def _load_cache() -> dict[str, str]:
@@ -100,10 +109,20 @@ def _cpu() -> str:
     return ffi.string(lib.tq_cpu_brand()).decode(errors="replace").strip()
 
 
-def _candidates() -> list[str]:
-    """The kernels autotune times: not the 1.6-bit one, which only tq16_wanted picks (see the module docstring)."""
-    simd = [k for k in available_kernels() if k not in ("scalar", TQ16_KERNEL)]
+def _candidates(n: int = 1) -> list[str]:
+    """The kernels autotune times for n activation rows: not the 1.6-bit one, which only tq16_wanted picks, and the
+    lookup-table one only where lut_wanted(n) holds (see the module docstring)."""
+    simd = [k for k in available_kernels() if k not in ("scalar", TQ16_KERNEL, LUT_KERNEL)]
+    if lut_wanted(n):
+        simd.append(LUT_KERNEL)
     return simd or ["scalar"]
+
+
+def lut_wanted(n: int) -> bool:
+    """Whether autotune times the lookup-table kernel for n activation rows: a GEMM (n > 1: its per-row tables and
+    layout only pay where several activation rows share each index load), NANOCHAT_LUT=1, and a CPU with AVX-512
+    VBMI. Opt-in: on the CPU it was measured on it loses to the 2-bit kernel on a core of its own (module docstring)."""
+    return n > 1 and os.environ.get("NANOCHAT_LUT", "0") == "1" and LUT_KERNEL in _supported()
 
 
 @lru_cache(maxsize=1)
@@ -159,9 +178,12 @@ def time_kernel(prepared, kernel: str, q: np.ndarray, x_scale: np.ndarray, threa
 def tune(prepared, n: int, threads: int, q: np.ndarray | None = None) -> str:
     """Time every candidate kernel on `prepared` with n activation columns; cache and return the fastest."""
     key = _key(prepared.shape, prepared.group_size, n, threads)
-    cands = _candidates()
+    cands = _candidates(n)
     if len(cands) == 1:
         return cands[0]
+    lut_before = prepared.codes_lut is not None
+    if LUT_KERNEL in cands:
+        prepared.ensure_lut()
     if q is None:
         q = np.random.default_rng(0).integers(-127, 128, size=(n, prepared.shape[1]), dtype=np.int8)
     x_scale = np.ones(q.shape[0], dtype=np.float32)
@@ -172,6 +194,8 @@ def tune(prepared, n: int, threads: int, q: np.ndarray | None = None) -> str:
         for k in cands:
             times[k] = min(times[k], time_kernel(prepared, k, q, x_scale, threads, _AUTOTUNE_REPS))
     best = min(times, key=times.get)
+    if best != LUT_KERNEL and not lut_before:
+        prepared.drop_lut()  # measured and lost: the layout is not kept
     with _lock:
         entries = _load_cache()
         entries[key] = best
@@ -196,14 +220,13 @@ def kernel_for(prepared, n: int, threads: int, q: np.ndarray | None = None) -> s
     dict lookup, not a cache-file lookup, per call."""
     env = os.environ
     memo_key = (1 if n == 1 else (4 if n <= 4 else 8), threads, env.get("NANOCHAT_KERNEL"),
-                env.get("NANOCHAT_AUTOTUNE"), env.get("NANOCHAT_TQ16"), prepared.codes16 is not None,
-                prepared.model_bytes)
+                env.get("NANOCHAT_AUTOTUNE"), env.get("NANOCHAT_TQ16"), env.get("NANOCHAT_LUT"),
+                prepared.codes16 is not None, prepared.model_bytes)
     memo = prepared.__dict__.setdefault("_kernel_choice", {})
     name = memo.get(memo_key)
     if name is None:
         name = memo[memo_key] = _choose(prepared, n, threads, q)
-    if name == TQ16_KERNEL:
-        prepared.ensure_tq16()  # forced onto a matrix whose model did not build it
+    prepared.ensure_layout_for(name)  # forced onto a matrix whose model did not build it, or a cached choice
     return name
 
 
@@ -213,7 +236,7 @@ def _known_choice(shape: tuple[int, int], group_size: int, n: int, threads: int)
     if forced:
         return forced
     if os.environ.get("NANOCHAT_AUTOTUNE", "1") == "0":
-        return _candidates()[-1]
+        return _candidates()[-1]  # the widest 2-bit kernel: the lookup-table one is only ever picked by measurement
     return _lookup(_key(shape, group_size, n, threads))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.kernels.dispatch import check_kernel, kernel_for
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, get_threads, native
+from nanochat_cli.kernels.native import KERNEL_IDS, get_threads, native
 from nanochat_cli.kernels.prepared import PreparedMatrix
 
 
@@ -55,8 +55,7 @@ def _run(prepared, q, x_scale, out, acc, kernel: str | None) -> None:
     n = q.shape[0]
     threads = get_threads()
     name = check_kernel(kernel) if kernel else kernel_for(prepared, n, threads, q)
-    if name == TQ16_KERNEL:
-        prepared.ensure_tq16()
+    prepared.ensure_layout_for(name)
     rc = lib.tq_matmul(
         KERNEL_IDS[name], prepared.c, ffi.from_buffer("int8_t[]", q), ffi.from_buffer("float[]", x_scale), n,
         ffi.from_buffer("float[]", out, require_writable=True),

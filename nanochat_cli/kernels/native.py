@@ -16,9 +16,11 @@ import numpy as np
 from nanochat_cli.errors import NanochatError
 
 # Kernel ids as in native/ternary.h (enum tq_kernel); names are what NANOCHAT_KERNEL and the API use.
-KERNEL_IDS = {"scalar": 0, "avx2": 1, "avx512vnni": 2, "avx512vbmi-tq16": 3}
+KERNEL_IDS = {"scalar": 0, "avx2": 1, "avx512vnni": 2, "avx512vbmi-tq16": 3, "avx512vbmi-lut": 4}
 # The kernel that reads the 1.6-bit layout (PreparedMatrix.ensure_tq16 builds it; dispatch.tq16_wanted picks it).
 TQ16_KERNEL = "avx512vbmi-tq16"
+# The kernel that reads the lookup-table layout (PreparedMatrix.ensure_lut builds it; dispatch.py measures it).
+LUT_KERNEL = "avx512vbmi-lut"
 
 _threads: int | None = None
 

@@ -4,6 +4,8 @@
 keeps them, the planar buffers and the C descriptor alive together for as long as the object lives.
 `ensure_tq16()` adds the 1.6-bit layout (native/layout16.c) beside it, only when asked: it costs another
 ~0.8x of the codes' memory and pays off only for GEMV on models far larger than the cache (dispatch.tq16_wanted).
+`ensure_lut()` adds the lookup-table layout (native/lut.c, ~2.7x the codes' memory) for the avx512vbmi-lut kernel,
+also only when asked (dispatch.lut_wanted decides when the dispatcher measures it).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import threading
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels.native import get_threads, native
+from nanochat_cli.kernels.native import LUT_KERNEL, TQ16_KERNEL, get_threads, native
 from nanochat_cli.ternary import PlanarWeights, aligned_empty
 from nanochat_cli.ternary.constants import BUFFER_ALIGN
 
 # The AVX-512 kernel keeps 64 * (t + 1) * q sums in int32 over a whole group: 64 * 2 * 127 * G < 2**31.
 MAX_GROUP_COLUMNS = 131072
-_TQ16_BUILD_LOCK = threading.Lock()
+_LAYOUT_BUILD_LOCK = threading.Lock()
 
 
 class PreparedMatrix:
@@ -58,8 +60,11 @@ class PreparedMatrix:
         self.c.M, self.c.K, self.c.group, self.c.n_groups = m, k, group, self.n_groups
         self.c.per_tensor = int(planar.group_size == 0)
         self.c.codes16 = ffi.NULL
+        self.c.codes_lut = ffi.NULL
         lib.tq_layout_build(self.c, self._buffers[2], self._buffers[3], max(1, int(n_threads)))
         self.codes16: np.ndarray | None = None
+        self.codes_lut: np.ndarray | None = None
+        self._layout_buffers: dict[str, object] = {}  # the optional layouts' cdata buffers, by descriptor field
         # bytes of the model this matrix belongs to, what dispatch.tq16_wanted weighs against the cache
         # (NativeModel sets it; a lone matrix stands for itself)
         self.model_bytes = self.nbytes
@@ -69,20 +74,48 @@ class PreparedMatrix:
     def ensure_tq16(self, n_threads: int | None = None) -> None:
         """Build the 1.6-bit layout (5 trits per byte) the avx512vbmi-tq16 kernel reads, once; it shares the
         interleaved layout's scales."""
-        with _TQ16_BUILD_LOCK:  # a forced kernel builds lazily, maybe from several threads
-            if self.codes16 is not None:
+        _, lib = native()
+        self._ensure_layout("codes16", lib.tq_layout16_code_bytes(*self.shape), lib.tq_layout16_build, n_threads)
+
+    def ensure_lut(self, n_threads: int | None = None) -> None:
+        """Build the lookup-table layout (16-bit pattern indices of 3 trits) the avx512vbmi-lut kernel reads, once;
+        it shares the interleaved layout's scales."""
+        _, lib = native()
+        nbytes = lib.tq_layout_lut_code_bytes(self.shape[0], self.shape[1], int(self.c.group))
+        self._ensure_layout("codes_lut", nbytes, lib.tq_layout_lut_build, n_threads)
+
+    def ensure_layout_for(self, kernel: str) -> None:
+        """Build the optional layout `kernel` reads, if it reads one (a forced or cached choice on a matrix whose
+        model did not build it); the other kernels read the interleaved layout, always there."""
+        if kernel == TQ16_KERNEL:
+            self.ensure_tq16()
+        elif kernel == LUT_KERNEL:
+            self.ensure_lut()
+
+    def drop_lut(self) -> None:
+        """Free the lookup-table layout (the dispatcher measured it and it lost); a later ensure_lut rebuilds it."""
+        with _LAYOUT_BUILD_LOCK:
+            if self.codes_lut is not None:
+                ffi, _ = native()
+                self.c.codes_lut = ffi.NULL
+                del self._layout_buffers["codes_lut"]
+                self.codes_lut = None
+
+    def _ensure_layout(self, field: str, nbytes: int, build, n_threads: int | None) -> None:
+        """Build an optional layout into a new aligned buffer and hang it on the descriptor's `field`, once."""
+        with _LAYOUT_BUILD_LOCK:  # a forced kernel builds lazily, maybe from several threads
+            if getattr(self, field) is not None:
                 return
-            ffi, lib = native()
-            m, k = self.shape
-            codes16 = aligned_empty((int(lib.tq_layout16_code_bytes(m, k)),), np.uint8)
-            buf = ffi.from_buffer("uint8_t[]", codes16)
+            ffi, _ = native()
+            codes = aligned_empty((int(nbytes),), np.uint8)
+            buf = ffi.from_buffer("uint8_t[]", codes)
             # built through a copy of the descriptor: a product running meanwhile never sees a half-built layout
             building = ffi.new("tq_weights *", self.c[0])
-            building.codes16 = buf
-            lib.tq_layout16_build(building, max(1, int(n_threads or get_threads())))
-            self._buffers.append(buf)
-            self.c.codes16 = buf
-            self.codes16 = codes16
+            setattr(building, field, buf)
+            build(building, max(1, int(n_threads or get_threads())))
+            self._layout_buffers[field] = buf  # keeps the cdata (and through it the array) alive with the descriptor
+            setattr(self.c, field, buf)
+            setattr(self, field, codes)
 
     @property
     def nbytes(self) -> int:
@@ -93,6 +126,11 @@ class PreparedMatrix:
     def nbytes16(self) -> int:
         """Bytes the avx512vbmi-tq16 kernel streams per product (1.6-bit codes + the shared scales), 0 unbuilt."""
         return 0 if self.codes16 is None else self.codes16.nbytes + self.scales.nbytes
+
+    @property
+    def nbytes_lut(self) -> int:
+        """Bytes the avx512vbmi-lut kernel streams per product (pattern indices + the shared scales), 0 unbuilt."""
+        return 0 if self.codes_lut is None else self.codes_lut.nbytes + self.scales.nbytes
 
     def __repr__(self) -> str:
         return f"PreparedMatrix(shape={self.shape}, group_size={self.group_size})"

@@ -9,6 +9,7 @@ def _isolated_kernel_env(tmp_path, monkeypatch):
     monkeypatch.delenv("NANOCHAT_KERNEL", raising=False)
     monkeypatch.delenv("NANOCHAT_AUTOTUNE", raising=False)
     monkeypatch.delenv("NANOCHAT_TQ16", raising=False)
+    monkeypatch.delenv("NANOCHAT_LUT", raising=False)
     from nanochat_cli.kernels import dispatch, native
 
     monkeypatch.setattr(dispatch, "_memo", {})

@@ -1,6 +1,7 @@
 """`nanochat bench-kernels` prints its table and writes JSON whose figures hang together (no timing asserts)."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,20 @@ def test_json_into_a_missing_directory_is_refused_before_timing(tmp_path, monkey
     monkeypatch.setattr("nanochat_cli.kernels.bench_command.run_bench", must_not_run)
     with pytest.raises(NanochatError, match="does not exist"):
         bench_command("64x128", "1", "1", False, tmp_path / "missing" / "bench.json", None, numpy_baseline=False)
+
+
+def test_interleaved_comparison_gives_one_ratio_per_shape_thread_and_batch(capsys):
+    """`python benchmarks/kernel_ab.py` (the A/B figures of docs/BENCHMARKS.md): shape of the output only."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "kernel_ab.py"
+    spec = importlib.util.spec_from_file_location("kernel_ab", path)
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    b = available_kernels()[-1]
+    rows = compare.compare("scalar", b, [(40, 128)], [1, 3], [1, 2], rounds=2, reps=1)
+    assert [(r["threads"], r["batch"]) for r in rows] == [(1, 1), (1, 3), (2, 1), (2, 3)]
+    assert all(r["a_us"] > 0 and r["b_us"] > 0 and r["ratio_min"] <= r["ratio"] <= r["ratio_max"] for r in rows)
+    compare.main(["--a", "scalar", "--b", b, "--shapes", "40x128", "--batch", "2", "--threads", "1", "--rounds", "1",
+                  "--reps", "1"])
+    assert "| 40x128 | 1 | 2 |" in capsys.readouterr().out

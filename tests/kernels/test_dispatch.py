@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.kernels import available_kernels, dispatch, matmul, prepare, selected_kernel
+from nanochat_cli.kernels import available_kernels, dispatch, matmul, prepare, selected_kernel, set_threads
 from nanochat_cli.ternary import PlanarWeights
+from tests.kernels.test_triangle import random_planar
 
 
 def small_prepared(m=64, k=256):
@@ -64,6 +65,23 @@ def test_cache_from_another_cpu_is_ignored(tmp_path):
 
 def test_autotune_off_takes_the_widest_instruction_set(monkeypatch):
     monkeypatch.setenv("NANOCHAT_AUTOTUNE", "0")
-    # the 1.6-bit kernel is never a default: only dispatch.tq16_wanted picks it
-    assert selected_kernel((4096, 4096), 1) == [k for k in available_kernels() if k != "avx512vbmi-tq16"][-1]
+    # neither the 1.6-bit nor the lookup-table kernel is ever a default: a rule or a measurement picks them
+    widest = [k for k in available_kernels() if k not in ("avx512vbmi-tq16", "avx512vbmi-lut")][-1]
+    assert selected_kernel((4096, 4096), 1) == widest
+    assert selected_kernel((384, 384), 8) == widest
     assert not dispatch.cache_path().exists()
+
+
+@pytest.mark.parametrize("kernel, field", [("avx512vbmi-tq16", "codes16"), ("avx512vbmi-lut", "codes_lut")])
+@pytest.mark.parametrize("n", [1, 8])
+def test_forcing_a_kernel_with_its_own_layout_builds_it_for_any_batch(monkeypatch, kernel, field, n):
+    if kernel not in available_kernels():
+        pytest.skip(f"this CPU cannot run {kernel}")
+    monkeypatch.setenv("NANOCHAT_KERNEL", kernel)
+    prepared = prepare(random_planar(np.random.default_rng(2), 90, 128, 0))
+    assert dispatch.kernel_for(prepared, n, 1) == kernel
+    assert getattr(prepared, field) is not None
+    q = np.random.default_rng(4).integers(-127, 128, size=(n, 128), dtype=np.int8)
+    set_threads(2)
+    np.testing.assert_array_equal(matmul(prepared, q, np.ones(n, np.float32)),
+                                  matmul(prepared, q, np.ones(n, np.float32), kernel="scalar"))

@@ -3,48 +3,12 @@ explicit rule that picks it (dispatch.tq16_wanted)."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from nanochat_cli.kernels import accumulators, available_kernels, dispatch, matmul, prepare, set_threads
-from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL, native
-from nanochat_cli.ternary import PlanarWeights, integer_accumulators, reference_matmul
-from tests.kernels.test_triangle import planar_from_packed, random_planar
+from nanochat_cli.kernels import accumulators, available_kernels, dispatch, prepare
+from nanochat_cli.kernels.native import TQ16_KERNEL
+from tests.kernels.test_triangle import assert_kernel_exact, planar_from_packed, random_planar
 
 needs_vbmi = pytest.mark.skipif(TQ16_KERNEL not in available_kernels(), reason="this CPU lacks AVX-512 VBMI/VNNI")
-
-
-def assert_tq16_exact(planar: PlanarWeights, q: np.ndarray, x_scale: np.ndarray, threads=(1, 2)) -> None:
-    """acc_out and out of the 1.6-bit kernel equal the scalar kernel's (and numpy's) to the bit."""
-    prepared = prepare(planar)
-    trits = planar.trits()
-    want_acc = integer_accumulators(trits, q, planar.group_size)
-    want_y = reference_matmul(trits, planar.scales, planar.group_size, q, x_scale)
-    for t in threads:
-        set_threads(t)
-        np.testing.assert_array_equal(accumulators(prepared, q, "scalar"), want_acc)
-        np.testing.assert_array_equal(accumulators(prepared, q, TQ16_KERNEL), want_acc, err_msg=f"{t} threads")
-        np.testing.assert_array_equal(matmul(prepared, q, x_scale, kernel="scalar"), want_y)
-        np.testing.assert_array_equal(matmul(prepared, q, x_scale, kernel=TQ16_KERNEL), want_y, err_msg=f"{t} thr")
-
-
-@needs_vbmi
-@settings(max_examples=60, deadline=None)
-@given(
-    m=st.integers(1, 250),
-    k_steps=st.integers(1, 70),
-    n=st.integers(1, 9),
-    grouping=st.sampled_from(["tensor", "k", "four", "eight"]),
-    seed=st.integers(0, 2**32 - 1),
-)
-def test_tq16_matches_scalar_on_random_shapes(m, k_steps, n, grouping, seed):
-    """M not a multiple of 80 (nor 64), K any multiple of 4, 1..9 rows, grouped and per-tensor scales."""
-    k = 4 * k_steps
-    group_size = {"tensor": 0, "k": k, "four": 4, "eight": 8 if k % 8 == 0 else 4}[grouping]
-    rng = np.random.default_rng(seed)
-    planar = random_planar(rng, m, k, group_size)
-    q = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
-    assert_tq16_exact(planar, q, rng.uniform(0, 3, size=n).astype(np.float32), threads=(2,))
 
 
 @needs_vbmi
@@ -54,7 +18,7 @@ def test_tq16_matches_scalar_on_block_edges(m, k, group_size, n):
     rng = np.random.default_rng(m + k + n)
     planar = random_planar(rng, m, k, group_size)
     q = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
-    assert_tq16_exact(planar, q, rng.uniform(0.01, 1, size=n).astype(np.float32))
+    assert_kernel_exact(planar, q, rng.uniform(0.01, 1, size=n).astype(np.float32), TQ16_KERNEL)
 
 
 @needs_vbmi
@@ -68,26 +32,9 @@ def test_tq16_extreme_rows_and_activations_stay_exact(code, act, group_size):
     scales = np.ones((1, 1) if group_size == 0 else (m, k // group_size), np.float32)
     planar = planar_from_packed(np.full((m, k // 4), code * 0b01010101, np.uint8), scales, group_size)
     q = np.full((2, k), act, np.int8)
-    assert_tq16_exact(planar, q, np.array([1.0, 0.25], np.float32))
+    assert_kernel_exact(planar, q, np.array([1.0, 0.25], np.float32), TQ16_KERNEL)
     per_group = (1 if code == 0b01 else -1) * act * (group_size or k)
     assert (accumulators(prepare(planar), q, TQ16_KERNEL) == per_group).all()
-
-
-@needs_vbmi
-def test_tq16_layout_is_built_only_when_asked_and_the_c_refuses_without_it():
-    rng = np.random.default_rng(5)
-    prepared = prepare(random_planar(rng, 100, 128, 128))
-    assert prepared.codes16 is None and prepared.nbytes16 == 0
-    ffi, lib = native()
-    q = np.ones((1, 128), np.int8)
-    out = np.empty((1, 100), np.float32)
-    rc = lib.tq_matmul(KERNEL_IDS[TQ16_KERNEL], prepared.c, ffi.from_buffer("int8_t[]", q),
-                       ffi.from_buffer("float[]", np.ones(1, np.float32)), 1,
-                       ffi.from_buffer("float[]", out, require_writable=True), ffi.NULL, 1)
-    assert rc == -3  # the layout is missing: refused, never read
-    matmul(prepared, q, np.ones(1, np.float32), kernel=TQ16_KERNEL)  # asking for the kernel builds it
-    # 2 bytes (8 trits) per 80 rows x 4 columns -> 64 bytes per line, ceil(100 / 80) = 2 blocks of 32 lines
-    assert prepared.codes16 is not None and prepared.codes16.nbytes == 2 * 32 * 64
 
 
 # ---- the choice rule ----
@@ -144,11 +91,3 @@ def test_dispatcher_picks_tq16_only_for_gemv_on_a_built_big_model(monkeypatch):
     monkeypatch.delenv("NANOCHAT_TQ16")
     monkeypatch.setenv("NANOCHAT_KERNEL", "scalar")  # forcing wins over the rule
     assert dispatch.kernel_for(prepared, 1, 2) == "scalar"
-
-
-@needs_vbmi
-def test_forcing_tq16_builds_its_layout_for_any_batch(monkeypatch):
-    monkeypatch.setenv("NANOCHAT_KERNEL", TQ16_KERNEL)
-    prepared = prepare(random_planar(np.random.default_rng(2), 90, 128, 0))
-    assert dispatch.kernel_for(prepared, 8, 1) == TQ16_KERNEL
-    assert prepared.codes16 is not None

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanochat_cli.kernels import accumulators, available_kernels, matmul, prepare, set_threads
+from nanochat_cli.kernels.native import KERNEL_IDS, native
 from nanochat_cli.ternary import PlanarWeights, integer_accumulators, reference_matmul, unpack_trits
 
 KERNELS = available_kernels()
@@ -46,6 +47,52 @@ def assert_triangle(planar: PlanarWeights, q: np.ndarray, x_scale: np.ndarray, t
             y = matmul(prepared, q, x_scale, kernel=kernel)
             # the contract fixes every float32 rounding (products, then sums in group order, no FMA): bit-exact
             np.testing.assert_array_equal(y, want_y, err_msg=f"{kernel} output, {t} threads")
+
+
+def assert_kernel_exact(planar: PlanarWeights, q: np.ndarray, x_scale: np.ndarray, kernel: str,
+                        threads=(1, 2)) -> None:
+    """acc_out and out of one kernel equal the scalar kernel's and numpy's to the bit (the kernels with a layout of
+    their own -- 1.6-bit, lookup-table -- test their geometry with it)."""
+    prepared = prepare(planar)
+    trits = planar.trits()
+    want_acc = integer_accumulators(trits, q, planar.group_size)
+    want_y = reference_matmul(trits, planar.scales, planar.group_size, q, x_scale)
+    for t in threads:
+        set_threads(t)
+        np.testing.assert_array_equal(accumulators(prepared, q, "scalar"), want_acc)
+        np.testing.assert_array_equal(accumulators(prepared, q, kernel), want_acc, err_msg=f"{kernel}, {t} threads")
+        np.testing.assert_array_equal(matmul(prepared, q, x_scale, kernel="scalar"), want_y)
+        np.testing.assert_array_equal(matmul(prepared, q, x_scale, kernel=kernel), want_y, err_msg=f"{kernel}, {t} thr")
+
+
+@pytest.mark.parametrize("kernel, field, nbytes", [
+    # 2 bytes (8 trits) per 80 rows x 4 columns -> 64 bytes per line, ceil(100 / 80) = 2 blocks of 32 lines
+    ("avx512vbmi-tq16", "codes16", 2 * 32 * 64),
+    # ceil(100 / 32) = 4 blocks x ceil(128 / 3) = 43 triples x one 64-byte line of 32 index words
+    ("avx512vbmi-lut", "codes_lut", 4 * 43 * 64),
+])
+def test_a_kernels_own_layout_is_built_only_when_asked_and_the_c_refuses_without_it(kernel, field, nbytes):
+    if kernel not in KERNELS:
+        pytest.skip(f"this CPU cannot run {kernel}")
+    ffi, lib = native()
+    prepared = prepare(random_planar(np.random.default_rng(5), 100, 128, 128))
+    assert getattr(prepared, field) is None
+    q = np.ones((2, 128), np.int8)
+    out = np.empty((2, 100), np.float32)
+    rc = lib.tq_matmul(KERNEL_IDS[kernel], prepared.c, ffi.from_buffer("int8_t[]", q),
+                       ffi.from_buffer("float[]", np.ones(2, np.float32)), 2,
+                       ffi.from_buffer("float[]", out, require_writable=True), ffi.NULL, 1)
+    assert rc == -3  # the layout is missing: refused, never read
+    matmul(prepared, q, np.ones(2, np.float32), kernel=kernel)  # asking for the kernel builds it
+    assert getattr(prepared, field).nbytes == nbytes
+    assert prepared.nbytes16 + prepared.nbytes_lut == nbytes + prepared.scales.nbytes
+
+
+def test_a_dropped_lookup_table_layout_leaves_the_descriptor_without_it():
+    prepared = prepare(random_planar(np.random.default_rng(6), 40, 64, 64))
+    prepared.ensure_lut()
+    prepared.drop_lut()
+    assert prepared.codes_lut is None and prepared.c.codes_lut == native()[0].NULL and prepared.nbytes_lut == 0
 
 
 @pytest.mark.parametrize("n", [1, 3, 8, 17])
@@ -119,18 +166,46 @@ def test_per_tensor_and_grouped_scales_agree_when_scales_are_equal():
 @given(
     m=st.integers(1, 140),
     k_steps=st.integers(1, 40),
-    n=st.integers(1, 9),
+    n=st.sampled_from([1, 2, 3, 5, 8, 9, 17, 32]),
     grouping=st.sampled_from(["tensor", "one", "four", "k"]),
+    threads=st.sampled_from([1, 2, 3]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_kernels_agree_on_random_shapes(m, k_steps, n, grouping, seed):
+def test_kernels_agree_on_random_shapes(m, k_steps, n, grouping, threads, seed):
+    """Ragged M and K, batch sizes on both sides of every kernel's column tile (2 for the 2-bit and 1.6-bit kernels,
+    4 for the lookup-table one), and thread counts that split the row blocks unevenly."""
     k = 4 * k_steps
     group_size = {"tensor": 0, "one": k, "four": 4, "k": k}[grouping]
     rng = np.random.default_rng(seed)
     planar = random_planar(rng, m, k, group_size)
     q = rng.integers(-127, 128, size=(n, k), dtype=np.int8)
     x_scale = rng.uniform(0, 3, size=n).astype(np.float32)
-    assert_triangle(planar, q, x_scale, threads=(2,))
+    assert_triangle(planar, q, x_scale, threads=(threads,))
+
+
+@pytest.mark.parametrize("kernel", ["avx512vbmi-tq16", "avx512vbmi-lut"])
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.integers(1, 300),
+    k_steps=st.integers(1, 80),
+    n=st.sampled_from([1, 2, 3, 5, 8, 9, 17, 32, 33]),
+    grouping=st.sampled_from(["tensor", "k", "four", "eight", "twelve"]),
+    threads=st.sampled_from([1, 2, 3]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_kernels_with_their_own_layout_match_scalar_on_random_shapes(kernel, m, k_steps, n, grouping, threads, seed):
+    """Larger shapes for the kernels that read a layout of their own: M ragged against the 1.6-bit kernel's 80-row
+    and the lookup-table kernel's 32-row blocks (and its 4-block tiles), K any multiple of 4 (groups of G % 3 = 0,
+    1, 2 for the lookup-table kernel's triples), batch sizes on both sides of the column tiles, 1-3 threads."""
+    if kernel not in KERNELS:
+        pytest.skip(f"this CPU cannot run {kernel}")
+    k = 4 * k_steps
+    group_size = {"tensor": 0, "k": k, "four": 4, "eight": 8 if k % 8 == 0 else 4,
+                  "twelve": 12 if k % 12 == 0 else 4}[grouping]
+    rng = np.random.default_rng(seed)
+    planar = random_planar(rng, m, k, group_size)
+    q = rng.integers(-128, 128, size=(n, k), dtype=np.int8)
+    assert_kernel_exact(planar, q, rng.uniform(0, 3, size=n).astype(np.float32), kernel, threads=(threads,))
 
 
 def test_output_goes_into_the_given_buffer():
