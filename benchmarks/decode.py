@@ -48,8 +48,8 @@ def synthetic_tokenizer_json(vocab_size: int) -> str:
 
 
 def write_random_model(shape: str, path: Path, seed: int = 0) -> Path:
-    from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
-    from nanochat_cli.infer.weights import ModelWeights
+    from nanochat_cli.formats.bitnet_gguf import write_bitnet_gguf
+    from nanochat_cli.formats.weights import ModelWeights
     from nanochat_cli.model.config import ModelConfig
     from nanochat_cli.ternary import PlanarWeights, pack_trits
 
@@ -116,7 +116,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from nanochat_cli.infer import NativeModel, load_model_weights
+    from nanochat_cli.formats import load_model_weights
+    from nanochat_cli.infer import NativeModel
     from nanochat_cli.kernels import set_threads
 
     args.dir.mkdir(parents=True, exist_ok=True)

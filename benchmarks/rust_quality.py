@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.problems import load_problem_set
 from nanochat_cli.evaluate.sources import GenerationParams
+from nanochat_cli.rust.problems import load_problem_set
 
 SETS = ("seed16", "rust-basic", "humaneval-rs", "mbpp-rs")
-DEFAULTS = GenerationParams()
+DEFAULTS = GenerationParams().sampling
 
 
 def _pct(x: float | None) -> str:

@@ -15,8 +15,8 @@ import json
 import statistics
 import time
 
-from nanochat_cli.evaluate.problems import assemble_program, load_problem_set
-from nanochat_cli.evaluate.sandbox import RustSandbox
+from nanochat_cli.rust.problems import assemble_program, load_problem_set
+from nanochat_cli.rust.sandbox import RustSandbox
 
 
 def workload(name: str, count: int = 100) -> tuple[str, list[tuple[str, str, str | None]]]:

@@ -31,7 +31,7 @@ def build_small_model(out_dir: Path, config: str) -> Path:
     import torch
 
     from nanochat_cli.data.tokenizer import train_tokenizer
-    from nanochat_cli.infer.export import model_weights, write_nanochat_gguf
+    from nanochat_cli.formats import model_weights, write_nanochat_gguf
     from nanochat_cli.model import TernaryLM, named_config
 
     cfg = named_config(config)

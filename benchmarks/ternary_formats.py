@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nanochat_cli.ternary import PlanarWeights, pack_trits, read_gguf, ternarize, write_gguf
+from nanochat_cli.formats.gguf_io import read_gguf, write_gguf
+from nanochat_cli.ternary import PlanarWeights, pack_trits, ternarize
 
 
 def rss_mb() -> float:

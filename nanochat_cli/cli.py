@@ -50,7 +50,7 @@ def root(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-# ---- info / quantize (ternary formats) ----
+# ---- info / quantize (model files) ----
 
 
 def _model_configs(value: bool) -> None:
@@ -68,8 +68,7 @@ def info(
     configs: bool = typer.Option(False, "--configs", callback=_model_configs, is_eager=True, help="Print the named model sizes (recipes' model.size) with their parameter counts, and exit."),
 ) -> None:
     """Print a GGUF file's metadata (with its GGUF version) and a table of its tensors."""
-    from nanochat_cli.infer.export import describe_model
-    from nanochat_cli.ternary.inspect import print_description
+    from nanochat_cli.formats.describe import describe_model, print_description
 
     print_description(describe_model(path), as_json=json_out)
 
@@ -83,7 +82,7 @@ def quantize(
     json_out: bool = typer.Option(False, "--json", help="Print the per-tensor report as JSON to stdout instead of a table."),
 ) -> None:
     """Ternarize the 2-D linear weights of a float model into a GGUF file (embeddings and norms are kept)."""
-    from nanochat_cli.ternary.quantize import print_report, quantize_model, report_json
+    from nanochat_cli.formats.quantize import print_report, quantize_model, report_json
 
     report = quantize_model(src, output, group_size, fmt)
     print(report_json(report)) if json_out else print_report(report)
@@ -103,17 +102,9 @@ def data_prepare(
     json_out: bool = typer.Option(False, "--json", help="Print the manifest summary as JSON."),
 ) -> None:
     """Collect, filter, deduplicate and decontaminate Rust sources; train the BPE; write token shards."""
-    import json
+    from nanochat_cli.data.command import PrepareOptions, prepare_command
 
-    from nanochat_cli.data.prepare import prepare_data, summary
-    from nanochat_cli.recipes import load_recipe
-
-    result = summary(prepare_data(load_recipe(recipe, set_), force=force))
-    if json_out:
-        print(json.dumps(result, indent=2))
-    else:
-        for key, value in result.items():
-            print(f"{key:16} {value}")
+    prepare_command(PrepareOptions(recipe=recipe, overrides=set_, force=force, json_out=json_out))
 
 
 # ---- train ----
@@ -197,10 +188,10 @@ def eval_run(
     if ctx.invoked_subcommand is not None:
         return
     from nanochat_cli.evaluate.command import EvalOptions, eval_command
-    from nanochat_cli.evaluate.sources import GenerationParams
+    from nanochat_cli.evaluate.sources import GenerationParams, eval_sampling
 
-    params = GenerationParams(n_samples=n_samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
-                              token_healing=not no_token_healing)
+    params = GenerationParams(n_samples, eval_sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                                                       seed=seed, token_healing=not no_token_healing))
     eval_command(EvalOptions(problems=problems, model=gguf, checkpoint=checkpoint, server=server, completions=completions,
                              reference=reference, server_model=server_model, api_key=api_key, concurrency=concurrency,
                              batch=batch, threads=threads, params=params, mode=mode, jobs=jobs, cache=not no_cache,
@@ -230,9 +221,9 @@ def export(
     embed_type: str = typer.Option("q6_k", "--embed-type", help="bitnet formats only: token embedding / head type, q6_k (llama.cpp's usual), f16 or f32."),
 ) -> None:
     """Export a trained checkpoint as a self-contained GGUF (the trained trits and scales, exactly)."""
-    from nanochat_cli.infer.command import export_command
+    from nanochat_cli.formats.command import ExportOptions, export_command
 
-    export_command(checkpoint, output, fmt, embed_type)
+    export_command(ExportOptions(checkpoint=checkpoint, output=output, fmt=fmt, embed_type=embed_type))
 
 
 @app.command(epilog='Examples: nanochat generate --prompt "fn fibonacci(n: u64) -> u64 {" · nanochat generate tiny.gguf -p "fn main() {" -n 64')
@@ -252,15 +243,13 @@ def generate(
     no_token_healing: bool = typer.Option(False, "--no-token-healing", help="Feed the prompt's last tokens as they are instead of backing them off and re-spelling them."),
 ) -> None:
     """Generate text from a prompt, streamed to stdout; prefill and decode tokens/s go to stderr."""
-    from nanochat_cli.infer.command import generate_command
+    from nanochat_cli.infer.command import GenerateOptions, generate_command
     from nanochat_cli.infer.sampling import SamplingParams
 
     params = SamplingParams(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                             repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop),
                             token_healing=not no_token_healing)
-    from nanochat_cli.shipped_model import model_or_shipped
-
-    generate_command(model_or_shipped(model), prompt, params, threads, ctx)
+    generate_command(GenerateOptions(prompt=prompt, model=model, params=params, threads=threads, ctx=ctx))
 
 
 # ---- serve ----

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nanochat_cli.evaluate.engine_source import EngineSource
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams
+from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, eval_sampling
 from nanochat_cli.infer import HistorySampler, SamplingParams, generate
 from nanochat_cli.serve.config import ServeConfig
 from nanochat_cli.serve.server import ServerThread
@@ -94,7 +94,7 @@ class ScriptedEngine:
         return 0
 
     def new_sampler(self, req, seed, prompt_ids):
-        return HistorySampler(SamplingParams(temperature=req.temperature, seed=seed), prompt_ids)
+        return HistorySampler(SamplingParams(temperature=req.sampling.temperature, seed=seed), prompt_ids)
 
 
 def via_generate(script, stops, max_tokens):
@@ -108,7 +108,7 @@ def via_eval(script, stops, max_tokens):
     source = object.__new__(EngineSource)  # its model load replaced by the scripted engine
     source.lm = SimpleNamespace(tokenizer=TOK, eos_ids={EOS}, encode=lambda text: TOK.encode(text).ids)
     source.engine, source.context_overflows = ScriptedEngine(script), 0
-    params = GenerationParams(n_samples=2, temperature=0.0, max_tokens=max_tokens, token_healing=False)
+    params = GenerationParams(2, eval_sampling(temperature=0.0, max_tokens=max_tokens, token_healing=False))
     got = source.complete([CompletionRequest("p", PROMPT, tuple(stops))], params).completions[0]
     assert got[0] == got[1]
     return got[0], None  # the eval source records no finish reason

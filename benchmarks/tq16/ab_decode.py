@@ -56,7 +56,8 @@ def main() -> None:
 
         dispatch.TQ16_MIN_THREADS = args.min_threads
 
-    from nanochat_cli.infer import Engine, load_model_weights
+    from nanochat_cli.formats import load_model_weights
+    from nanochat_cli.infer import Engine
     from nanochat_cli.kernels import set_threads
     from nanochat_cli.kernels.dispatch import llc_bytes
 

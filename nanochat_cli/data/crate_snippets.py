@@ -16,9 +16,9 @@ from pathlib import Path
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from nanochat_cli.data.corpus_sources import CrateDir, rust_files
 from nanochat_cli.data.filters import is_generated
 from nanochat_cli.data.snippet import Snippet
-from nanochat_cli.data.sources import CrateDir, rust_files
 
 SOURCE = "crate-snippets"
 MAX_ITEM_BYTES = 4096  # one item (fn, type with its impls) larger than this is rarely a clean lesson

@@ -13,12 +13,11 @@ test, `SnippetDecontaminator`: an evaluation signature alone, or an evaluation b
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.rust import problems
 
 _FN_NAME = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_MARKERS = re.compile(r"//[/!]?|/\*+|\*+/")
@@ -60,16 +59,9 @@ def signature_of(prompt: str) -> EvalSignature | None:
                          _spaced_length(sig))
 
 
-def _multipl_e_dir() -> Path:
-    env = os.environ.get("NANOCHAT_MULTIPLE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "multipl-e"
-
-
 def _prompts_from_files() -> list[str]:
-    """MultiPL-E prompts read straight from the benchmark files (used until the evaluate package provides them)."""
-    d = _multipl_e_dir()
+    """MultiPL-E prompts read straight from the benchmark files (used when the problem sets cannot be loaded)."""
+    d = problems.multiple_dir()
     prompts: list[str] = []
     for f in sorted(d.glob("*.json")):
         prompts += [p["prompt"] for p in json.loads(f.read_text(encoding="utf-8"))]
@@ -79,12 +71,10 @@ def _prompts_from_files() -> list[str]:
 
 
 def evaluation_prompts() -> list[str]:
-    """Every evaluation prompt the project uses (from nanochat_cli.evaluate when present)."""
+    """Every evaluation prompt the project uses (nanochat_cli.rust.problems)."""
     try:
-        from nanochat_cli.evaluate.problems import eval_prompts_for_decontamination
-
-        prompts = eval_prompts_for_decontamination()
-    except (ImportError, OSError, NanochatError):  # evaluate package absent or its sets unreadable
+        prompts = problems.eval_prompts_for_decontamination()
+    except (OSError, NanochatError):  # the problem sets are unreadable
         return _prompts_from_files()
     return [p if isinstance(p, str) else p.prompt for p in prompts]
 
@@ -127,15 +117,13 @@ def body_lines(text: str) -> list[str]:
 
 def evaluation_bodies() -> list[str]:
     """Test programs and reference solutions of every evaluation problem (tests start with the `}` closing
-    the prompt's function: dropped). Empty when the evaluate package cannot load its sets."""
+    the prompt's function: dropped). Empty when the problem sets cannot be loaded."""
     try:
-        from nanochat_cli.evaluate import problems as P
-
-        found = [p for name in P.BUILTIN_SETS for p in P.load_problem_set(name)]
-        for filename in P.MULTIPLE_FILES.values():
-            if (P.multiple_dir() / filename).is_file():
-                found += P.load_problem_file(P.multiple_dir() / filename)
-    except (ImportError, OSError, NanochatError):
+        found = [p for name in problems.BUILTIN_SETS for p in problems.load_problem_set(name)]
+        for filename in problems.MULTIPLE_FILES.values():
+            if (problems.multiple_dir() / filename).is_file():
+                found += problems.load_problem_file(problems.multiple_dir() / filename)
+    except (OSError, NanochatError):
         return []
     bodies = [p.tests.lstrip().removeprefix("}") for p in found]
     return bodies + [p.reference for p in found if p.reference]

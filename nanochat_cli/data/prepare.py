@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nanochat_cli.console import make_console
-from nanochat_cli.data import dedup, filters, shards, sources
+from nanochat_cli.data import corpus_sources, dedup, filters, shards
 from nanochat_cli.data.decontaminate import (
     MATCHER_VERSION,
     Decontaminator,
@@ -35,7 +35,7 @@ from nanochat_cli.data.fim import apply_fim
 from nanochat_cli.data.snippet_corpus import build_snippet_corpus
 from nanochat_cli.data.tokenizer import EOT, load_tokenizer, save_tokenizer, train_tokenizer
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import file_sha256
+from nanochat_cli.file_hash import file_sha256
 from nanochat_cli.recipes import Recipe
 
 MANIFEST = "manifest.json"
@@ -105,7 +105,7 @@ def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
     d.pop("verify_jobs")  # how many rustc run at once changes nothing in the corpus
     if not d.get("renamed_copies"):
         d.pop("renamed_copies", None)  # the key came later: corpora without copies keep their names
-    if any(s in sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
+    if any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
         d["tokenizer_sha256"] = tokenizer_sha256
     else:
         for k in VERIFIED_CORPUS_KEYS:
@@ -149,7 +149,7 @@ def _prompts_sha256(prompts: list[str]) -> str:
 
 def _eval_fingerprint(data, prompts: list[str]) -> tuple[str, int]:
     """(sha256, count) of what the corpus is cleaned against: the prompts, and for snippet sources the bodies."""
-    if not any(s in sources.SNIPPET_SOURCES for s in data.sources):
+    if not any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources):
         return _prompts_sha256(prompts), Decontaminator(prompts).count
     bodies = evaluation_bodies()
     sha = hashlib.sha256(json.dumps([MATCHER_VERSION, "snippets", sorted(prompts), sorted(bodies)]).encode()).hexdigest()
@@ -228,19 +228,19 @@ class _FileCorpus:
 def _file_corpus(data, cache: Path, bar, prompts: list[str] | None) -> _FileCorpus:
     # 1. find crates
     fetch_bar = bar("fetch crates")
-    crates = sources.collect_crates(data, cache, fetch_bar)
+    crates = corpus_sources.collect_crates(data, cache, fetch_bar)
     if fetch_bar.label is None:  # local directories: nothing to fetch, the bar just counts the crates found
         fetch_bar(len(crates), len(crates))
     fetch_bar.finish()
     if not crates:
-        raise NanochatError(sources.no_sources_message([s for s in data.sources if s not in sources.SNIPPET_SOURCES]))
+        raise NanochatError(corpus_sources.no_sources_message([s for s in data.sources if s not in corpus_sources.SNIPPET_SOURCES]))
 
     # 2. read + filter
-    files = [(c, p) for c in crates for p in sources.rust_files(c)]
+    files = [(c, p) for c in crates for p in corpus_sources.rust_files(c)]
     if not files:
-        raise NanochatError(sources.no_sources_message(list(data.sources)) + " (the sources hold no .rs files)")
+        raise NanochatError(corpus_sources.no_sources_message(list(data.sources)) + " (the sources hold no .rs files)")
     rejected: Counter = Counter()
-    docs: list[tuple[sources.CrateDir, Path, str]] = []
+    docs: list[tuple[corpus_sources.CrateDir, Path, str]] = []
     read_bar = bar("read + filter")
     for i, (crate, path) in enumerate(files):
         raw = path.read_bytes()
@@ -337,8 +337,8 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
         if tok.get_vocab_size() != data.vocab_size:
             raise NanochatError(f"data.tokenizer_from {data.tokenizer_from} has {tok.get_vocab_size()} tokens but "
                                 f"data.vocab_size is {data.vocab_size}; set data.vocab_size = {tok.get_vocab_size()}")
-    file_sources = [s for s in data.sources if s not in sources.SNIPPET_SOURCES]
-    snippet_sources = [s for s in data.sources if s in sources.SNIPPET_SOURCES]
+    file_sources = [s for s in data.sources if s not in corpus_sources.SNIPPET_SOURCES]
+    snippet_sources = [s for s in data.sources if s in corpus_sources.SNIPPET_SOURCES]
     console = make_console(stderr=True)
     t0 = time.time()
     seconds: dict[str, float] = {}
@@ -357,7 +357,7 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
         snippets = None
         if snippet_sources:
             t1 = time.time()
-            candidates = sources.collect_snippets(data, cache, bar("collect snippets"))
+            candidates = corpus_sources.collect_snippets(data, cache, bar("collect snippets"))
             seconds["collect_snippets"] = round(time.time() - t1, 1)
             deco = SnippetDecontaminator(prompts, evaluation_bodies()) if prompts is not None else None
             snippets = build_snippet_corpus(data, candidates, deco, cache / "verify", files.sides if files else None, bar)

@@ -28,7 +28,7 @@ import re
 
 from tree_sitter import Node
 
-from nanochat_cli.rust_syntax import rust_parser, walk
+from nanochat_cli.rust.syntax import rust_parser, walk
 
 _NAME_NODES = {"identifier", "type_identifier", "field_identifier", "shorthand_field_identifier"}
 _BINDING_PARENTS = {"parameter": "pattern", "let_declaration": "pattern", "for_expression": "pattern",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nanochat_cli.data.snippet import Snippet
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sandbox import RustSandbox, SandboxLimits, SandboxResult
+from nanochat_cli.rust.sandbox import RustSandbox, SandboxLimits, SandboxResult
 
 SANDBOX_KIND = {"lib": "compile", "bin": "tested", "test": "test"}
 BATCH = 24

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from tree_sitter import Node
 
-from nanochat_cli.rust_syntax import rust_parser
+from nanochat_cli.rust.syntax import rust_parser
 
 # Nodes that add a path through a function (McCabe): branches, loops, match arms, short-circuits, `?`.
 _DECISIONS = {"if_expression", "while_expression", "for_expression", "loop_expression", "match_arm",

@@ -15,10 +15,8 @@ from rich.markup import escape
 from nanochat_cli.atomic_write import check_output_path
 from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.problems import load_problem_set
 from nanochat_cli.evaluate.report import compare_results, load_results, print_comparison, print_summary, write_results
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sandbox import SandboxLimits
 from nanochat_cli.evaluate.sources import (
     CompletionRequest,
     CompletionsFileSource,
@@ -26,6 +24,8 @@ from nanochat_cli.evaluate.sources import (
     GenerationParams,
     ServerSource,
 )
+from nanochat_cli.rust.problems import load_problem_set
+from nanochat_cli.rust.sandbox import SandboxLimits
 
 
 class ReferenceSource:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import CompletionRequest, Generation, GenerationParams, file_sha256
+from nanochat_cli.evaluate.sources import CompletionRequest, Generation, GenerationParams
+from nanochat_cli.file_hash import file_sha256
 
 
 class EngineSource:
@@ -36,7 +37,7 @@ class EngineSource:
         if self.path.is_file():
             digest, weights = file_sha256(self.path), self.path
         else:  # a checkpoint dir (or a run dir: its newest checkpoint): the weights file identifies it
-            from nanochat_cli.train.checkpoint import resolve_checkpoint
+            from nanochat_cli.formats.checkpoint_dir import resolve_checkpoint
 
             weights = resolve_checkpoint(self.path) / "model.safetensors"
             digest = file_sha256(weights) if weights.is_file() else None
@@ -47,7 +48,6 @@ class EngineSource:
     def complete(self, requests: list[CompletionRequest], params: GenerationParams,
                  progress: Callable[[int, int], None] | None = None) -> Generation:
         """Decode every sample; `progress(1, tokens)` is called as each one finishes (the eval bar)."""
-        from nanochat_cli.infer import SamplingParams
         from nanochat_cli.infer.decode import SequenceDecode, decode_batch
 
         out = [["" for _ in range(params.n_samples)] for _ in requests]
@@ -56,9 +56,7 @@ class EngineSource:
         def sequences():
             for ri, req in enumerate(requests):
                 for si in range(params.n_samples):
-                    sp = SamplingParams(temperature=params.temperature, top_p=params.top_p, seed=params.seed + si,
-                                        max_tokens=params.max_tokens, stop=list(req.stop),
-                                        token_healing=params.token_healing)
+                    sp = params.for_sample(si, req.stop)
                     yield (ri, si), SequenceDecode.start(self.lm.tokenizer, self.lm.encode(req.prompt), sp,
                                                          self.lm.eos_ids)
 

@@ -30,17 +30,17 @@ from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.ast_metrics import rust_ast_metrics
 from nanochat_cli.evaluate.metrics import error_code_histogram, ks_for, mean_pass_at_k, pass_at_k, rate
-from nanochat_cli.evaluate.problems import (
+from nanochat_cli.evaluate.report import SCHEMA_VERSION
+from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, Generation, GenerationParams
+from nanochat_cli.evaluate.triviality import is_trivial
+from nanochat_cli.rust.problems import (
     Problem,
     assemble_program,
     cut_at_stop_tokens,
     describe_problem_set,
     load_problem_set,
 )
-from nanochat_cli.evaluate.report import SCHEMA_VERSION
-from nanochat_cli.evaluate.sandbox import STATUSES, RustSandbox, SandboxLimits
-from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, Generation, GenerationParams
-from nanochat_cli.evaluate.triviality import is_trivial
+from nanochat_cli.rust.sandbox import STATUSES, RustSandbox, SandboxLimits
 
 # Numeric AST metrics averaged over samples in the summary.
 _AST_MEANS = ("parse_errors", "functions", "cyclomatic", "max_nesting", "unsafe_blocks", "unwrap_calls",
@@ -151,7 +151,7 @@ def run_eval(config: EvalConfig, source: CompletionSource, console: Console | No
         "nanochat_version": __version__,
         "host": {"machine": platform.machine(), "python": platform.python_version()},
         "config": {"problems": config.problems, "mode": config.mode, "jobs": config.jobs, "cache": config.cache,
-                   **asdict(config.params)},
+                   **config.params.record()},
         "source": source.identity(),
         "problem_set": asdict(info),
         "sandbox": sandbox.describe(),

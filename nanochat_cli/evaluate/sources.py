@@ -17,26 +17,42 @@ in engine_source.py, kept apart so these two need neither torch nor the kernels.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.problems import jsonl_objects
+from nanochat_cli.file_hash import file_sha256
+from nanochat_cli.rust.problems import jsonl_objects
+from nanochat_cli.sampling_params import SamplingParams
+
+
+def eval_sampling(**settings) -> SamplingParams:
+    """An eval run's sampling: MultiPL-E's usual pass@1 settings (temperature 0.2, top_p 0.95, 512 tokens, seed 0)
+    unless `settings` say otherwise. Sample i of a problem uses seed + i."""
+    return SamplingParams(**{"temperature": 0.2, "top_p": 0.95, "max_tokens": 512, "seed": 0, **settings})
 
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """Sampling settings sent to the model (recorded in results files)."""
+    """What a run asks of its source: `n_samples` completions per problem, sampled with `sampling` (the one
+    SamplingParams type; a server is sent its temperature, top_p, max_tokens and seed). `record()` is what results
+    files hold."""
 
     n_samples: int = 1
-    temperature: float = 0.2  # MultiPL-E's usual setting for pass@1 with sampling
-    top_p: float = 0.95
-    max_tokens: int = 512
-    seed: int = 0
-    token_healing: bool = True  # native engine: re-spell the prompt's last tokens (infer/healing.py); --no-token-healing
+    sampling: SamplingParams = field(default_factory=eval_sampling)
+
+    def for_sample(self, sample: int, stop: tuple[str, ...] | list[str]) -> SamplingParams:
+        """The settings of one sample of a problem: seed + sample, the problem's stop tokens."""
+        return dataclasses.replace(self.sampling, seed=self.sampling.seed + sample, stop=list(stop))
+
+    def record(self) -> dict:
+        """The results file's record (its keys predate SamplingParams, so old and new files compare)."""
+        s = self.sampling
+        return {"n_samples": self.n_samples, "temperature": s.temperature, "top_p": s.top_p,
+                "max_tokens": s.max_tokens, "seed": s.seed, "token_healing": s.token_healing}
 
 
 @dataclass(frozen=True)
@@ -62,14 +78,6 @@ class CompletionSource(Protocol):
         ...
 
     def complete(self, requests: list[CompletionRequest], params: GenerationParams) -> Generation: ...
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ---- completions file ----
@@ -216,10 +224,11 @@ class ServerSource:
                        sample: int) -> tuple[str, int | None]:
         import httpx
 
-        max_tokens = params.max_tokens if self.max_tokens_cap is None else min(params.max_tokens, self.max_tokens_cap)
+        s = params.for_sample(sample, req.stop)
+        max_tokens = s.max_tokens if self.max_tokens_cap is None else min(s.max_tokens, self.max_tokens_cap)
         body = {"model": self.model, "prompt": req.prompt, "max_tokens": max_tokens,
-                "temperature": params.temperature, "top_p": params.top_p, "n": 1,
-                "stop": list(req.stop)[:4], "seed": params.seed + sample}
+                "temperature": s.temperature, "top_p": s.top_p, "n": 1,
+                "stop": s.stop[:4], "seed": s.seed}
         async with sem:
             attempt = 0
             while True:

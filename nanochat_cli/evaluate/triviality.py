@@ -24,8 +24,8 @@ import re
 
 from tree_sitter import Node
 
-from nanochat_cli.evaluate.problems import Problem, cut_at_stop_tokens
-from nanochat_cli.rust_syntax import rust_parser, walk
+from nanochat_cli.rust.problems import Problem, cut_at_stop_tokens
+from nanochat_cli.rust.syntax import rust_parser, walk
 
 _ITEMS = {"function_item", "impl_item", "trait_item", "struct_item", "enum_item", "union_item", "mod_item",
           "macro_definition"}

@@ -1,6 +1,7 @@
-"""Native inference: GGUF / checkpoint loading, the forward pass on the ternary kernels, KV caches, sampling.
+"""Native inference: the forward pass on the ternary kernels, KV caches, sampling, the one decode loop.
 
-Run it with `nanochat generate MODEL --prompt TEXT`; export with `nanochat export CKPT -o model.gguf`.
+Run it with `nanochat generate MODEL --prompt TEXT`. Model files (GGUF, checkpoints, export) are formats/'s:
+`from nanochat_cli.formats import load_model_weights, export_checkpoint, ModelWeights`.
 
 The API (what `nanochat serve` builds on):
 
@@ -32,7 +33,6 @@ DeltaNet models cannot truncate to the middle of a cached sequence (their state 
 from nanochat_cli.infer.decode import DecodeStep, SequenceDecode, decode_batch
 from nanochat_cli.infer.detok import IncrementalDecoder, StopMatcher, TextStream
 from nanochat_cli.infer.engine import ContextFull, Engine
-from nanochat_cli.infer.export import export_checkpoint, model_weights, write_nanochat_gguf
 from nanochat_cli.infer.forward import NativeModel
 from nanochat_cli.infer.generate import (
     GenerationEvent,
@@ -43,11 +43,9 @@ from nanochat_cli.infer.generate import (
     load_model,
 )
 from nanochat_cli.infer.sampling import HistorySampler, Sampler, SamplingParams
-from nanochat_cli.infer.weights import ModelWeights, load_model_weights
 
 __all__ = [
     "ContextFull", "DecodeStep", "Engine", "GenerationEvent", "GenerationStats", "HistorySampler",
-    "IncrementalDecoder", "LoadedModel", "ModelWeights", "NativeModel", "Sampler", "SamplingParams",
-    "SequenceDecode", "StopMatcher", "TextStream", "decode_batch", "export_checkpoint", "generate", "generate_ids",
-    "load_model", "load_model_weights", "model_weights", "write_nanochat_gguf",
+    "IncrementalDecoder", "LoadedModel", "NativeModel", "Sampler", "SamplingParams", "SequenceDecode",
+    "StopMatcher", "TextStream", "decode_batch", "generate", "generate_ids", "load_model",
 ]

@@ -1,9 +1,13 @@
-"""What `nanochat export` and `nanochat generate` run: the CLI's thin commands call these."""
+"""The body of `nanochat generate`: load the model, stream the completion to stdout, the rates to stderr.
+
+`nanochat generate --help` lists the options; cli.py only parses them into GenerateOptions and calls
+generate_command.
+"""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from rich.markup import escape
 
@@ -11,26 +15,29 @@ from nanochat_cli.console import make_console
 from nanochat_cli.infer.sampling import SamplingParams
 
 
-def export_command(checkpoint: Path, output: Path, fmt: str, embed_type: str = "q6_k") -> None:
-    from nanochat_cli.infer.export import export_checkpoint
+@dataclass
+class GenerateOptions:
+    prompt: str  # the text to continue
+    model: str | None = None  # a GGUF or checkpoint directory; None: the shipped models/rust_small.gguf
+    params: SamplingParams = field(default_factory=SamplingParams)  # temperature, top-k/p, stops, max_tokens, ...
+    threads: int = 0  # kernel threads; 0 = the kernels' default
+    ctx: int = 0  # context (prompt + completion) in tokens; 0 = the model's max_seq_len
 
-    with make_console(stderr=True).status(f"exporting {escape(str(checkpoint))} as {escape(fmt)}"):
-        path = export_checkpoint(checkpoint, output, fmt, embed_type)
-    print(f"{path} ({fmt}, {path.stat().st_size / 2**20:.2f} MiB)")
 
-
-def generate_command(model: str, prompt: str, params: SamplingParams, threads: int = 0, ctx: int = 0) -> None:
+def generate_command(opts: GenerateOptions) -> None:
     """Stream the completion to stdout, then the token counts and rates to stderr."""
     from nanochat_cli.infer.generate import GenerationStats, generate, load_model
+    from nanochat_cli.shipped_model import model_or_shipped
 
-    params.validate()
+    model = model_or_shipped(opts.model)
+    opts.params.validate()
     err = make_console(stderr=True)
     with err.status(f"loading {escape(str(model))}"):
-        lm = load_model(model, threads=threads or None)
-        engine = lm.engine(1, ctx or None)
+        lm = load_model(model, threads=opts.threads or None)
+        engine = lm.engine(1, opts.ctx or None)
     stats = GenerationStats()
     finish = None
-    for ev in generate(engine, lm.tokenizer, prompt, params, lm.eos_ids, stats=stats):
+    for ev in generate(engine, lm.tokenizer, opts.prompt, opts.params, lm.eos_ids, stats=stats):
         sys.stdout.write(ev.text)
         sys.stdout.flush()
         finish = ev.finish_reason or finish

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.q6_k import Q6KRows
+from nanochat_cli.formats.weights import ModelWeights
 from nanochat_cli.host_memory import check_fits
-from nanochat_cli.infer import layers as L
+from nanochat_cli.infer import layers
 from nanochat_cli.infer.linear import Act, Int8Linear, Q6KLinear, TernaryLinear, make_linear
-from nanochat_cli.infer.q6_k import Q6KRows
 from nanochat_cli.infer.stack import LayerStack, swiglu
-from nanochat_cli.infer.weights import ModelWeights
 from nanochat_cli.kernels import get_threads
 from nanochat_cli.kernels.dispatch import tq16_wanted
 from nanochat_cli.ternary import PlanarWeights
@@ -77,10 +77,10 @@ class FastOps:
         return Act(x, norm, eps)
 
     def rms_norm(self, x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
-        return L.rms_norm(x, weight, eps)
+        return layers.rms_norm(x, weight, eps)
 
     def silu(self, x: np.ndarray) -> np.ndarray:
-        return L.silu(x)
+        return layers.silu(x)
 
     def swiglu(self, gate_up, x: Act) -> np.ndarray:
         """silu(gate) * up of the fused gate/up linear `gate_up` on x."""
@@ -94,7 +94,7 @@ class FastOps:
         out = np.empty((qkv.shape[0], attn.h * attn.d), np.float32)
         for sg in segments:  # rope, cache write and attention in one C call per slot
             rows = slice(sg.row, sg.row + sg.length)
-            out[rows] = L.rope_attend_c(qkv[rows], attn.h, attn.h_kv, attn.d, attn.cos, attn.sin, kc[sg.slot],
+            out[rows] = layers.rope_attend_c(qkv[rows], attn.h, attn.h_kv, attn.d, attn.cos, attn.sin, kc[sg.slot],
                                         vc[sg.slot], sg.start, threads)
         return out
 
@@ -125,7 +125,7 @@ class MoE:
         self.shared = FeedForward(w, prefix + ".shared_expert", cfg, ops) if cfg.moe_shared_expert else None
 
     def __call__(self, x: Act) -> np.ndarray:
-        probs = L.softmax(x.y.astype(self.mix) @ self.router_t).astype(np.float32)
+        probs = layers.softmax(x.y.astype(self.mix) @ self.router_t).astype(np.float32)
         # torch.topk order: largest first (stable argsort of -p keeps the lower index first on ties)
         top_i = np.argsort(-probs, axis=-1, kind="stable")[:, :self.top_k]
         top_p = np.take_along_axis(probs, top_i, axis=-1)
@@ -170,22 +170,22 @@ class DeltaNet:
     def __call__(self, x: Act, segments: list[Segment], positions, cache) -> np.ndarray:
         n, h, d, mix = x.shape[0], self.h, self.d, self.mix
         q, k, v, gate = self.qkvg.split(x)
-        q = L.l2_normalize(q.reshape(n, h, d).astype(mix)) / mix(np.sqrt(d))
-        k = L.l2_normalize(k.reshape(n, h, d).astype(mix))
+        q = layers.l2_normalize(q.reshape(n, h, d).astype(mix)) / mix(np.sqrt(d))
+        k = layers.l2_normalize(k.reshape(n, h, d).astype(mix))
         v = v.reshape(n, h, d).astype(mix)
         xm = x.y.astype(mix)
-        beta = L.sigmoid(xm @ self.beta_t)
-        g = self.neg_a * L.softplus(xm @ self.decay_t + self.dt_bias)
+        beta = layers.sigmoid(xm @ self.beta_t)
+        g = self.neg_a * layers.softplus(xm @ self.decay_t + self.dt_bias)
         o = np.empty((n, h, d), mix)
         if all(sg.length == 1 for sg in segments):  # a decode step: all slots advance together
             rows = [sg.row for sg in segments]
             slots = [sg.slot for sg in segments]
-            o[rows], cache[slots] = L.delta_rule_step(cache[slots], q[rows], k[rows], v[rows], beta[rows], g[rows])
+            o[rows], cache[slots] = layers.delta_rule_step(cache[slots], q[rows], k[rows], v[rows], beta[rows], g[rows])
         else:
             for sg in segments:
                 s = cache[sg.slot]
                 for r in range(sg.row, sg.row + sg.length):
-                    o[r], s = L.delta_rule_step(s, q[r], k[r], v[r], beta[r], g[r])
+                    o[r], s = layers.delta_rule_step(s, q[r], k[r], v[r], beta[r], g[r])
                 cache[sg.slot] = s
         o = self.ops.rms_norm(o.astype(np.float32), self.out_norm, self.eps) * self.ops.silu(gate).reshape(n, h, d)
         return self.o(Act(o.reshape(n, h * d)))
@@ -203,8 +203,8 @@ class Block:
         self.n, self.eps = cfg.mhc_streams, cfg.norm_eps
         if self.n > 1:
             args = (cfg.mhc_streams, cfg.mhc_dynamic, cfg.norm_eps, mix)
-            self.attn_mhc = L.MHCCoefficients(w.tensors, p + ".attn_mhc", *args)
-            self.ffn_mhc = L.MHCCoefficients(w.tensors, p + ".ffn_mhc", *args)
+            self.attn_mhc = layers.MHCCoefficients(w.tensors, p + ".attn_mhc", *args)
+            self.ffn_mhc = layers.MHCCoefficients(w.tensors, p + ".ffn_mhc", *args)
 
     def __call__(self, x, segments, positions, cache):
         """x is (N, d) for a plain residual, (N, n, d) streams with mHC."""
@@ -213,11 +213,11 @@ class Block:
             x = x + self.mixer(norm(x, self.attn_norm), segments, positions, cache)
             return x + self.ffn(norm(x, self.ffn_norm))
         c = self.attn_mhc(x)
-        y = self.mixer(norm(L.mhc_read(x, c), self.attn_norm), segments, positions, cache)
-        x = L.mhc_write(x, y, c)
+        y = self.mixer(norm(layers.mhc_read(x, c), self.attn_norm), segments, positions, cache)
+        x = layers.mhc_write(x, y, c)
         c = self.ffn_mhc(x)
-        y = self.ffn(norm(L.mhc_read(x, c), self.ffn_norm))
-        return L.mhc_write(x, y, c)
+        y = self.ffn(norm(layers.mhc_read(x, c), self.ffn_norm))
+        return layers.mhc_write(x, y, c)
 
 
 class NativeModel:
@@ -252,7 +252,7 @@ class NativeModel:
         # float64 angles plus float32 cos and sin: 16 bytes per (position, rotation pair) while the tables are built
         check_fits(cfg.max_seq_len * cfg.head_dim * 8, f"the RoPE tables of max_seq_len {cfg.max_seq_len:,}",
                    "the file's config is damaged or made for a larger machine")
-        rope = L.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
+        rope = layers.rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
         self.blocks = [Block(weights, i, cfg, mix, rope, self.ops) for i in range(cfg.n_layers)]
         # every block in one C call when the model allows it (infer/stack.py); None = the Python path below
         self.stack = LayerStack.build(self)

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.model_file import load_model_weights
+from nanochat_cli.formats.weights import ModelWeights
 from nanochat_cli.infer.decode import DecodeStep, SequenceDecode
 from nanochat_cli.infer.engine import Engine
 from nanochat_cli.infer.forward import NativeModel
 from nanochat_cli.infer.healing import HealedPrompt
 from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
-from nanochat_cli.infer.weights import ModelWeights, load_model_weights
 
 EOT = "<|endoftext|>"
 

@@ -233,7 +233,7 @@ class Q6KLinear:
     sub-block, then float32 products with the block's d times its int8 sub-scales, and the activation scales."""
 
     def __init__(self, blocks: np.ndarray, shape: tuple[int, int]):
-        from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
+        from nanochat_cli.formats.q6_k import Q6_K_BLOCK_BYTES
 
         self.ffi, self.lib = native()
         self.kind = self.lib.q6k_best_kind()

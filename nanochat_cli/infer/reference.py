@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from nanochat_cli.infer import layers as L
+from nanochat_cli.infer import layers
 from nanochat_cli.infer.forward import Attention, FastOps, Segment
 from nanochat_cli.infer.linear import Act
 
@@ -55,7 +55,7 @@ class ReferenceOps(FastOps):
         n, h, h_kv, d = qkv.shape[0], attn.h, attn.h_kv, attn.d
         cut = (h + h_kv) * d
         # q and k rotate together: one pass over (N, H + H_kv, D)
-        qk = L.apply_rope(qkv[:, :cut].reshape(n, h + h_kv, d), attn.cos[positions], attn.sin[positions])
+        qk = layers.apply_rope(qkv[:, :cut].reshape(n, h + h_kv, d), attn.cos[positions], attn.sin[positions])
         q, k = qk[:, :h], qk[:, h:]
         v = qkv[:, cut:].reshape(n, h_kv, d)
         out = np.empty((n, h * d), np.float32)
@@ -64,7 +64,7 @@ class ReferenceOps(FastOps):
             end = sg.start + sg.length
             kc[sg.slot, :, sg.start:end] = k[rows].transpose(1, 0, 2)
             vc[sg.slot, :, sg.start:end] = v[rows].transpose(1, 0, 2)
-            out[rows] = L.causal_attention(q[rows], kc[sg.slot, :, :end], vc[sg.slot, :, :end], sg.start, attn.mix)
+            out[rows] = layers.causal_attention(q[rows], kc[sg.slot, :, :end], vc[sg.slot, :, :end], sg.start, attn.mix)
         return out
 
 

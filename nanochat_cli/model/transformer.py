@@ -79,7 +79,10 @@ class TernaryLM(nn.Module):
     def new_cache(self, batch_size: int) -> ModelCache:
         return ModelCache(self.cfg, batch_size, device=self.embed.weight.device)
 
-    def forward(self, idx: torch.Tensor, cache: ModelCache | None = None) -> ModelOutput:
+    def forward(self, idx: torch.Tensor, cache: ModelCache | None = None,
+                logits_at: torch.Tensor | None = None) -> ModelOutput:
+        """logits (B, T, vocab); with logits_at, a bool (B, T) mask, the head runs only where it is True and the
+        logits are (N, vocab) in row-major order of the mask (RL scores only the sampled tokens' positions)."""
         b, t = idx.shape
         start = 0
         if cache is not None:
@@ -96,6 +99,8 @@ class TernaryLM(nn.Module):
             if aux is not None:
                 aux_losses.append(aux)
         x = streams[:, :, 0] if n == 1 else streams.mean(dim=2)
+        if logits_at is not None:  # every step from here is per position
+            x = x[logits_at]
         x = self.norm(x)
         logits = F.linear(x, self.embed.weight) if self.head is None else self.head(x)
         if self.cfg.logit_softcap > 0:

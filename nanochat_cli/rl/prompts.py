@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.problems import Problem, assemble_program
+from nanochat_cli.rust.problems import Problem, assemble_program
 
 _SIGNATURE = re.compile(r"^(pub )?fn \w+.*\{$")
 
@@ -75,7 +75,7 @@ def synthetic_pool(n: int, seed: int, compile_share: float) -> list[RLPrompt]:
 
 
 def file_pool(path: Path) -> list[RLPrompt]:
-    from nanochat_cli.evaluate.problems import load_problem_file
+    from nanochat_cli.rust.problems import load_problem_file
 
     if not path.is_file():
         raise NanochatError(f"rl.prompt_source {path} is not a file; use \"synthetic\" or a JSON/JSONL problem file")

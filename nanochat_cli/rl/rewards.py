@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from nanochat_cli.evaluate.problems import Problem, assemble_program
+from nanochat_cli.rust.problems import Problem, assemble_program
 
 LEVELS = ("trivial", "generic", "syntax_error", "type_error", "compiles", "pass")
 _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
@@ -61,7 +61,7 @@ class RewardFn(Protocol):
 
 
 def has_syntax_error(program: str) -> bool:
-    from nanochat_cli.rust_syntax import rust_parser
+    from nanochat_cli.rust.syntax import rust_parser
 
     return rust_parser().parse(program.encode("utf-8", "replace")).root_node.has_error
 
@@ -71,7 +71,7 @@ class SandboxReward:
 
     def __init__(self, rl, sandbox=None):
         if sandbox is None:
-            from nanochat_cli.evaluate.sandbox import RustSandbox, SandboxLimits
+            from nanochat_cli.rust.sandbox import RustSandbox, SandboxLimits
 
             limits = SandboxLimits(compile_timeout_s=rl.compile_timeout, run_timeout_s=rl.run_timeout)
             sandbox = RustSandbox(mode=rl.mode, limits=limits, jobs=rl.jobs)  # no rustc: one clear error here

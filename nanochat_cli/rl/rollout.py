@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from nanochat_cli.formats.export import model_weights
 from nanochat_cli.infer.decode import SequenceDecode, decode_batch
 from nanochat_cli.infer.engine import Engine
-from nanochat_cli.infer.export import model_weights
 from nanochat_cli.infer.forward import NativeModel
 from nanochat_cli.rl.rewards import Reward
 

@@ -20,7 +20,8 @@ import torch
 
 from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import file_sha256
+from nanochat_cli.file_hash import file_sha256
+from nanochat_cli.formats.checkpoint_dir import list_checkpoints, load_checkpoint_model, read_config, resolve_checkpoint
 from nanochat_cli.infer.sampling import SamplingParams
 from nanochat_cli.recipes import Recipe
 from nanochat_cli.rl.advantages import group_advantages, informative
@@ -28,7 +29,7 @@ from nanochat_cli.rl.prompts import Curriculum, RLPrompt, build_pool
 from nanochat_cli.rl.rollout import policy_engine, rollout
 from nanochat_cli.rl.update import policy_update
 from nanochat_cli.train import checkpoint as ckpt
-from nanochat_cli.train import distributed as D
+from nanochat_cli.train import distributed
 from nanochat_cli.train.optim import build_optimizers, set_lr_multiplier
 from nanochat_cli.train.plot import write_metric_panels
 from nanochat_cli.train.progress import MetricsLog
@@ -80,17 +81,17 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
     if not rl.init_from:
         raise NanochatError("rl.init_from is empty; set it to a training run directory, e.g. "
                             "--set rl.init_from=runs/rust_small_verified")
-    base = ckpt.resolve_checkpoint(rl.init_from)
-    base_config = ckpt.read_config(base)
+    base = resolve_checkpoint(rl.init_from)
+    base_config = read_config(base)
     _check_base(recipe, base, base_config["model"])
     base_sha = file_sha256(base / "model.safetensors")
     if resume_dir is not None:
-        was = ckpt.read_config(resume_dir).get("rl_base", {})
+        was = read_config(resume_dir).get("rl_base", {})
         if was.get("sha256") != base_sha:
             raise NanochatError(f"cannot resume {resume_dir}: it started from {was.get('path')}, whose weights differ "
                                 f"from rl.init_from {base}; resume with the base the run was started from")
     device = resolve_device(recipe.train.device)
-    info = D.init_distributed(device.type)
+    info = distributed.init_distributed(device.type)
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
     threads_before = torch.get_num_threads()
@@ -116,7 +117,7 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         if own_reward and reward_fn is not None:
             reward_fn.close()
         torch.set_num_threads(threads_before)
-        D.shutdown(info)
+        distributed.shutdown(info)
 
 
 def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, info, show, reward_fn, pool, summary):
@@ -124,11 +125,11 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
     console = make_console(stderr=True)
     if info.is_main:
         ckpt.check_writable(run_dir)
-        if resume_dir is None and ckpt.list_checkpoints(run_dir):
+        if resume_dir is None and list_checkpoints(run_dir):
             raise NanochatError(f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` or start "
                                 "fresh with `--set checkpoint.dir=runs/NEW`")
-    model, tokenizer = ckpt.load_checkpoint_model(base)
-    ref, _ = ckpt.load_checkpoint_model(base)
+    model, tokenizer = load_checkpoint_model(base)
+    ref, _ = load_checkpoint_model(base)
     cfg = model.cfg
     model.to(device).train()
     ref.to(device).eval().requires_grad_(False)

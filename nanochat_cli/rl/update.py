@@ -24,13 +24,18 @@ def _padded(samples, device) -> tuple[torch.Tensor, torch.Tensor]:
     return ids.to(device), mask.to(device)
 
 
-def token_logprobs(model, ids: torch.Tensor, autocast) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log pi of each next token [B, L-1], the predictive entropy at each position [B, L-1])."""
+def token_logprobs(model, ids: torch.Tensor, autocast,
+                   at: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log pi of each next token, the predictive entropy) at every position [B, L-1], or with `at` (a bool mask
+    [B, L-1]) only at its positions [N]: the trunk still reads the whole sequence, but the head, the soft-cap and
+    the full-vocabulary softmax skip the prompt and the padding. The entropy is only logged: it carries no gradient."""
     with autocast():
-        logits = model(ids[:, :-1]).logits
+        logits = model(ids[:, :-1], logits_at=at).logits
+    targets = ids[:, 1:] if at is None else ids[:, 1:][at]
     logp_all = torch.log_softmax(logits.float(), dim=-1)
-    logp = logp_all.gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    entropy = -(logp_all.exp() * logp_all).sum(-1)
+    logp = logp_all.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    with torch.no_grad():
+        entropy = -(logp_all.exp() * logp_all).sum(-1)
     return logp, entropy
 
 
@@ -39,35 +44,40 @@ def policy_update(model, ref, opts, params, batch, rl, device, autocast, grad_cl
     batch = [(s, a) for s, a in batch if s.tokens]
     if not batch and reduce_grads is None:
         return {}
-    # under torchrun a rank without samples still steps: zero gradients into the all-reduce, the same update
-    micro = [batch[i:i + rl.micro_batch] for i in range(0, len(batch), rl.micro_batch)]
+    # under torchrun a rank without samples still steps: zero gradients into the all-reduce, the same update.
+    # Micro-batches of similar lengths pad less; the loss is a sum over tokens, so the grouping does not change it.
+    batch.sort(key=lambda sa: len(sa[0].prefill_ids) + len(sa[0].tokens))
+    micro = []
+    for i in range(0, len(batch), rl.micro_batch):
+        mb = batch[i:i + rl.micro_batch]
+        ids, mask = _padded([s for s, _ in mb], device)
+        adv = torch.tensor([a for _, a in mb], dtype=torch.float32, device=device).unsqueeze(1)
+        at = mask.bool()
+        micro.append((ids, at, adv.expand_as(mask)[at]))
     n_tokens = max(1, sum(len(s.tokens) for s, _ in batch))
     olds: list[torch.Tensor | None] = [None] * len(micro)
     refs: list[torch.Tensor] = []
     with torch.no_grad():  # the reference's (and, when the batch is reused, the behaviour policy's) log-probs
-        for i, mb in enumerate(micro):
-            ids, _ = _padded([s for s, _ in mb], device)
-            refs.append(token_logprobs(ref, ids, autocast)[0])
+        for i, (ids, at, _) in enumerate(micro):
+            refs.append(token_logprobs(ref, ids, autocast, at)[0])
             if rl.ppo_epochs > 1:
-                olds[i] = token_logprobs(model, ids, autocast)[0]
+                olds[i] = token_logprobs(model, ids, autocast, at)[0]
     totals = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0}
     grad_norm = 0.0
     for epoch in range(rl.ppo_epochs):
-        for i, mb in enumerate(micro):
-            ids, mask = _padded([s for s, _ in mb], device)
-            adv = torch.tensor([a for _, a in mb], dtype=torch.float32, device=device).unsqueeze(1)
-            logp, entropy = token_logprobs(model, ids, autocast)
+        for i, (ids, at, adv) in enumerate(micro):
+            logp, entropy = token_logprobs(model, ids, autocast, at)  # [N]: the sampled tokens only
             old = olds[i] if olds[i] is not None else logp.detach()
             ratio = torch.exp(logp - old)
             pg = -torch.minimum(ratio * adv, torch.clamp(ratio, 1 - rl.clip_eps, 1 + rl.clip_eps) * adv)
             kl = k3_kl(logp, refs[i])
-            loss = ((pg + rl.kl_coef * kl) * mask).sum() / n_tokens
+            loss = (pg + rl.kl_coef * kl).sum() / n_tokens
             loss.backward()
             if epoch == 0:
                 totals["loss"] += float(loss.detach())
-                totals["kl"] += float((kl.detach() * mask).sum()) / n_tokens
-                totals["entropy"] += float((entropy.detach() * mask).sum()) / n_tokens
-                totals["clipped"] += float((((ratio - 1).abs() > rl.clip_eps).float() * mask).sum()) / n_tokens
+                totals["kl"] += float(kl.detach().sum()) / n_tokens
+                totals["entropy"] += float(entropy.sum()) / n_tokens
+                totals["clipped"] += float(((ratio.detach() - 1).abs() > rl.clip_eps).sum()) / n_tokens
         if reduce_grads is not None:
             for p in params:
                 if p.grad is None:

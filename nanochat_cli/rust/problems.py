@@ -38,7 +38,7 @@ from nanochat_cli.errors import NanochatError
 ProblemKind = Literal["tested", "compile"]
 KNOWN_EDITIONS = ("2015", "2018", "2021", "2024")
 
-# Built-in sets shipped as package data in nanochat_cli/evaluate/problem_sets/.
+# Built-in sets shipped as package data in nanochat_cli/rust/problem_sets/.
 BUILTIN_SETS = {
     "rust-basic": "rust_basic.json",  # easy functions with assert_eq! tests (written for nanochat)
     "seed16": "seed16.json",  # the seed project's 16 one-line prompts, verbatim, scored by compiling
@@ -191,7 +191,7 @@ def load_problem_set(name_or_path: str | Path) -> list[Problem]:
     """A built-in set ("rust-basic", "seed16", "seed16-extra"), a MultiPL-E set name ("humaneval-rs", "mbpp-rs") or a file."""
     key = str(name_or_path)
     if key in BUILTIN_SETS:
-        text = resources.files("nanochat_cli.evaluate").joinpath("problem_sets", BUILTIN_SETS[key]).read_text("utf-8")
+        text = resources.files("nanochat_cli.rust").joinpath("problem_sets", BUILTIN_SETS[key]).read_text("utf-8")
         return [_problem_from_record(r, key) for r in _parse_records(text, key)]
     if key in MULTIPLE_FILES:
         path = multiple_dir() / MULTIPLE_FILES[key]

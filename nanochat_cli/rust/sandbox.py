@@ -47,7 +47,7 @@ What it does NOT protect against (read before pointing it at hostile code):
   world-readable files under /usr and /etc are readable, the program can use CPU up to its limits on
   every core, and what it writes to its temp dir counts against the host's disk up to RLIMIT_FSIZE per
   file (and against the cgroup's memory, where there is one).
-Run with `python -m nanochat_cli.evaluate.sandbox FILE.rs` to try one file.
+Run with `python -m nanochat_cli.rust.sandbox FILE.rs` to try one file.
 """
 
 from __future__ import annotations
@@ -723,6 +723,6 @@ def _read_capped(f, cap: int) -> str:
     return f.read(cap).decode("utf-8", errors="replace")
 
 
-if __name__ == "__main__":  # python -m nanochat_cli.evaluate.sandbox FILE.rs [multipl-e|2021]
+if __name__ == "__main__":  # python -m nanochat_cli.rust.sandbox FILE.rs [multipl-e|2021]
     box = RustSandbox(mode=sys.argv[2] if len(sys.argv) > 2 else "multipl-e", cache=None)
     print(json.dumps(box.run(Path(sys.argv[1]).read_text()).to_dict(), indent=2))

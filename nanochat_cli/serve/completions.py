@@ -58,7 +58,7 @@ async def handle_completions(request: web.Request) -> web.StreamResponse:
     check_capacity(state, len(prompts), req.n)
     prompt_ids = await state.off_loop(lambda: [state.prompt_ids(p) for p in prompts])
     fmt = CompletionFormat(backend, prompts, prompt_ids, req)
-    return await _run(request, state, prompt_ids, req, req.stop, fmt)
+    return await _run(request, state, prompt_ids, req, req.sampling.stop, fmt)
 
 
 async def handle_infill(request: web.Request) -> web.StreamResponse:
@@ -82,12 +82,12 @@ async def _run_fim(request, state, req: SamplingRequest, body: dict, prefixes: l
     fim = state.fim
     warning = fim.check(body)  # a 400 unless the model was trained FIM (or the client accepts an untrained one)
     check_capacity(state, len(prefixes), req.n)
-    req.token_healing = False  # the prompt ends with <|fim_middle|> (+ middle text): nothing to re-spell
+    req.sampling.token_healing = False  # the prompt ends with <|fim_middle|> (+ middle text): nothing to re-spell
     encode = state.backend.encode
     prompt_ids = await state.off_loop(lambda: [fim.prompt_ids(encode, p, suffix, middle) for p in prefixes])
     fmt = CompletionFormat(state.backend, prefixes, prompt_ids, req)
     fmt.warning = warning
-    return await _run(request, state, prompt_ids, req, req.stop, fmt)
+    return await _run(request, state, prompt_ids, req, req.sampling.stop, fmt)
 
 
 async def handle_chat(request: web.Request) -> web.StreamResponse:
@@ -101,7 +101,8 @@ async def handle_chat(request: web.Request) -> web.StreamResponse:
     messages = chat_messages(body, state.cfg.max_messages)
     check_capacity(state, 1, req.n)
     ids = await state.off_loop(lambda: state.prompt_ids(state.chat_template.render(messages)))
-    return await _run(request, state, [ids], req, req.stop + state.chat_template.extra_stops, ChatFormat(backend, req))
+    stops = req.sampling.stop + state.chat_template.extra_stops
+    return await _run(request, state, [ids], req, stops, ChatFormat(backend, req))
 
 
 def check_capacity(state, n_prompts: int, n: int) -> None:
@@ -130,7 +131,8 @@ async def _run(request, state, prompt_ids: list[list[int]], req: SamplingRequest
     jobs = []
     for ids in prompt_ids:
         for j in range(req.n):
-            seed = None if req.seed is None else (req.seed + j) % (1 << 64)  # numpy seeds are non-negative
+            base = req.sampling.seed
+            seed = None if base is None else (base + j) % (1 << 64)  # numpy seeds are non-negative
             jobs.append(Job(len(jobs), ids, req, seed, stops, events, loop))
     state.scheduler.submit(jobs)  # 429 / 503 before anything is sent
     state.generating += 1

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -16,10 +17,11 @@ import numpy as np
 
 from nanochat_cli.infer.engine import Engine
 from nanochat_cli.infer.generate import EOT, LoadedModel, load_model
-from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
+from nanochat_cli.infer.sampling import HistorySampler
 from nanochat_cli.serve.config import ServeConfig
-from nanochat_cli.serve.infill import FIM_MIDDLE, FIM_PREFIX, FIM_RATE_KEY, FIM_SUFFIX
+from nanochat_cli.serve.infill import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from nanochat_cli.serve.request_schema import SamplingRequest
+from nanochat_cli.ternary.constants import KEY_FIM_RATE
 
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"  # the GGUF / Hugging Face convention
 # Turning a long prompt's ids into a Python list holds the GIL (15 ms for the 400k ids of 900 KB): one text thread
@@ -74,11 +76,10 @@ class EngineBackend:
         return self.engine.decode(slots, tokens)
 
     def new_sampler(self, req: SamplingRequest, seed: int | None, prompt_ids: list[int]) -> HistorySampler:
-        params = SamplingParams(
-            temperature=0.0 if req.top_p == 0 else req.temperature,  # top_p -> 0 is greedy
-            top_k=req.top_k, top_p=req.top_p or 1.0, min_p=req.min_p, repeat_penalty=req.repetition_penalty,
-            presence_penalty=req.presence_penalty, frequency_penalty=req.frequency_penalty, seed=seed,
-            max_tokens=req.max_tokens or 0)
+        s = req.sampling
+        params = dataclasses.replace(
+            s, temperature=0.0 if s.top_p == 0 else s.temperature, top_p=s.top_p or 1.0,  # top_p -> 0 is greedy
+            seed=seed, max_tokens=req.max_tokens or 0)
         return HistorySampler(params, prompt_ids)
 
 
@@ -109,15 +110,15 @@ def model_id_for(path: str) -> str:
 def read_serving_metadata(path: str) -> tuple[str | None, float | None]:
     """(chat template, FIM training rate) recorded with the model; None where it records none."""
     p = Path(path).expanduser()
-    if p.is_dir():
-        for name in ("chat_template.jinja",):
-            if (p / name).is_file():
-                return (p / name).read_text(), None
-        return None, None
-    from nanochat_cli.ternary import read_gguf
+    if p.is_dir():  # a checkpoint directory: what its export would record
+        from nanochat_cli.formats.checkpoint_dir import fim_rate, read_config
+
+        template = p / "chat_template.jinja"
+        return (template.read_text() if template.is_file() else None), fim_rate(read_config(p))
+    from nanochat_cli.formats.gguf_io import read_gguf
 
     meta = read_gguf(p).metadata
-    template, rate = meta.get(CHAT_TEMPLATE_KEY), meta.get(FIM_RATE_KEY)
+    template, rate = meta.get(CHAT_TEMPLATE_KEY), meta.get(KEY_FIM_RATE)
     return (template if isinstance(template, str) and template.strip() else None,
             float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None)
 

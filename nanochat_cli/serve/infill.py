@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nanochat_cli.serve.api_error import ApiError, bad_request
+from nanochat_cli.ternary.constants import KEY_FIM_RATE
 
 FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"
-FIM_RATE_KEY = "nanochat.fim_rate"  # GGUF metadata: share of training documents rewritten fill-in-the-middle
-UNTRAINED_WARNING = ("this model was not trained fill-in-the-middle (its GGUF has no nanochat.fim_rate > 0): "
+UNTRAINED_WARNING = (f"this model was not trained fill-in-the-middle (its GGUF has no {KEY_FIM_RATE} > 0): "
                      "the infill is unlikely to fit the gap")
 
 

@@ -1,13 +1,17 @@
 """Parse and validate OpenAI request bodies into SamplingRequest: every wrong type or range is a 400.
 
+A request's sampling settings become the one SamplingParams type (sampling_params.py); the request keeps
+only what is about delivery (max_tokens, n, stream, logprobs, echo, ...).
+
 Unknown keys are ignored (clients send `user`, `metadata`, ...), as OpenAI-compatible servers do; known
 features this server lacks (logit_bias, tools, best_of, JSON response formats) are refused with a 400.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from nanochat_cli.sampling_params import SamplingParams
 from nanochat_cli.serve.api_error import ApiError, bad_request
 
 CHAT_ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -20,23 +24,14 @@ MAX_TOP_LOGPROBS = 20
 class SamplingRequest:
     """What one request asks of the scheduler, independent of the endpoint it came through."""
 
-    max_tokens: int | None = None  # None = fill the slot's context
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0  # 0 = off
-    min_p: float = 0.0
-    presence_penalty: float = 0.0
-    frequency_penalty: float = 0.0
-    repetition_penalty: float = 1.0
-    seed: int | None = None
-    stop: list[str] = field(default_factory=list)
+    sampling: SamplingParams  # temperature, top_k/p, min_p, penalties, seed (any int64/uint64), stop, token_healing
+    max_tokens: int | None = None  # None = fill the slot's context (sampling.max_tokens is not read by serve)
     n: int = 1
     stream: bool = False
     include_usage: bool = False
     logprobs: int | None = None  # None = no logprobs; k = the chosen token's plus the top k
     echo: bool = False  # completions: return the prompt (and its logprobs) before the completion
     ignore_eos: bool = False
-    token_healing: bool = True  # nanochat's own field: back off the prompt's last tokens and re-spell them
 
 
 # ---- typed field readers ----
@@ -124,22 +119,25 @@ def sampling_request(body: dict, *, n_slots: int, max_tokens_limit: int, chat: b
     """The sampling fields shared by both endpoints; chat takes logprobs as a bool plus top_logprobs."""
     refuse_unsupported(body)
     token_key = "max_completion_tokens" if chat and body.get("max_completion_tokens") is not None else "max_tokens"
-    req = SamplingRequest(
-        # OpenAI's completions default is 16 tokens; chat fills the context.
-        max_tokens=_int(body, token_key, None if chat else 16, 1 if chat else 0, max_tokens_limit),
+    sampling = SamplingParams(
         temperature=_float(body, "temperature", 1.0, 0.0, 2.0),
-        top_p=_float(body, "top_p", 1.0, 0.0, 1.0),
+        top_p=_float(body, "top_p", 1.0, 0.0, 1.0),  # 0 is greedy: the backend decides how (engine_backend.py)
         top_k=max(0, _int(body, "top_k", 0, -1, 1 << 20)),
         min_p=_float(body, "min_p", 0.0, 0.0, 1.0),
         presence_penalty=_float(body, "presence_penalty", 0.0, -2.0, 2.0),
         frequency_penalty=_float(body, "frequency_penalty", 0.0, -2.0, 2.0),
-        repetition_penalty=_float(body, "repetition_penalty", 1.0, 0.01, 10.0),
+        repeat_penalty=_float(body, "repetition_penalty", 1.0, 0.01, 10.0),
         seed=_int(body, "seed", None, -(1 << 63), (1 << 64) - 1),
         stop=_stop(body),
+        token_healing=_bool(body, "token_healing", True),  # nanochat's own field: re-spell the prompt's last tokens
+    )
+    req = SamplingRequest(
+        sampling,
+        # OpenAI's completions default is 16 tokens; chat fills the context.
+        max_tokens=_int(body, token_key, None if chat else 16, 1 if chat else 0, max_tokens_limit),
         n=_int(body, "n", 1, 1, n_slots),
         stream=_bool(body, "stream", False),
         ignore_eos=_bool(body, "ignore_eos", False),
-        token_healing=_bool(body, "token_healing", True),
     )
     opts = body.get("stream_options")
     if opts is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from nanochat_cli.serve.api_error import ApiError
 from nanochat_cli.serve.backend import ServingBackend
-from nanochat_cli.serve.metrics import ServerMetrics
+from nanochat_cli.serve.prometheus import ServerMetrics
 from nanochat_cli.serve.request_schema import SamplingRequest
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,8 @@ class Scheduler:
         need every prompt token)."""
         from nanochat_cli.infer.healing import HealedPrompt, healer_for  # infer loads torch: not at import time
 
-        on = job.req.token_healing and job.req.max_tokens != 0 and not (job.req.echo and job.req.logprobs is not None)
+        req = job.req
+        on = req.sampling.token_healing and req.max_tokens != 0 and not (req.echo and req.logprobs is not None)
         return HealedPrompt(healer_for(self.backend.tokenizer) if on else None, job.prompt_ids)
 
     def _drop_cancelled(self) -> None:

@@ -15,7 +15,7 @@ from nanochat_cli.serve.backend import ServingBackend
 from nanochat_cli.serve.chat_template import ChatTemplate
 from nanochat_cli.serve.config import ServeConfig
 from nanochat_cli.serve.infill import FimSupport
-from nanochat_cli.serve.metrics import ServerMetrics
+from nanochat_cli.serve.prometheus import ServerMetrics
 from nanochat_cli.serve.scheduler import Scheduler
 
 # Tokenizing, detokenizing and chat templating run on this many threads, never on the event loop: a 900 KB

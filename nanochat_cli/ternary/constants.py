@@ -35,5 +35,6 @@ KEY_CONFIG_JSON = "nanochat.config_json"
 KEY_TOKENIZER_JSON = "tokenizer.huggingface.json"
 KEY_SOURCE = "nanochat.source"  # the name (never the full local path) of what the file was made from
 KEY_CONTEXT_LENGTH = f"{GGUF_ARCH}.context_length"  # the standard `<arch>.context_length` key, u32
+KEY_FIM_RATE = "nanochat.fim_rate"  # f32, share of training documents rewritten fill-in-the-middle; absent: none
 TRITS_SUFFIX = ".trits"
 SCALES_SUFFIX = ".scales"

@@ -1,10 +1,11 @@
-"""Checkpoint directories: write atomically, keep the last K, load for resuming or for inference.
+"""Checkpoint directories for training: write atomically, keep the last K, load for resuming.
 
 A run directory holds `step_NNNNNNN/` checkpoints, each with model.safetensors, config.json
 ({"model": ModelConfig.to_dict(), "recipe": ..., "step": ...}), tokenizer.json, optimizer.pt and
-trainer_state.json (step, schedule, RNG states, data position). `load_checkpoint_model(dir)` is the one
-loader the rest of the project uses; it accepts a checkpoint or a run directory (newest checkpoint).
-A resumed run writes into the run directory it continues (`resume_target`), whatever the recipe says.
+trainer_state.json (step, schedule, RNG states, data position). Reading one for inference
+(`load_checkpoint_model`, `resolve_checkpoint`, `read_config`) is formats/checkpoint_dir.py's, below both
+training and the engine. A resumed run writes into the run directory it continues (`resume_target`), whatever
+the recipe says.
 """
 
 from __future__ import annotations
@@ -20,33 +21,13 @@ from safetensors.torch import load_model, save_model
 
 from nanochat_cli.atomic_write import apply_umask, probe_writable_dir, remove_stale_temps
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.checkpoint_dir import PREFIX, list_checkpoints, require_files, resolve_checkpoint
 
 FILES = ("model.safetensors", "config.json", "tokenizer.json", "optimizer.pt", "trainer_state.json")
-PREFIX = "step_"
 
 
 def step_dir_name(step: int) -> str:
     return f"{PREFIX}{step:07d}"
-
-
-def list_checkpoints(run_dir: Path) -> list[Path]:
-    """Complete checkpoints in a run directory, oldest first (temp dirs of a killed write are ignored)."""
-    if not run_dir.is_dir():
-        return []
-    return sorted(p for p in run_dir.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and (p / "trainer_state.json").is_file())
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory itself, or the newest checkpoint inside a run directory."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise NanochatError(f"checkpoint {p} does not exist; pass a run directory or one of its step_* directories")
-    if (p / "model.safetensors").is_file() or (p / "config.json").is_file():
-        return p
-    found = list_checkpoints(p)
-    if not found:
-        raise NanochatError(f"{p} holds no checkpoint (no model.safetensors and no step_* directories); train one with `nanochat train`")
-    return found[-1]
 
 
 def resume_target(resume: str | Path, checkpoint_dir: str, set_keys: tuple[str, ...] = ()) -> tuple[Path, Path]:
@@ -59,7 +40,7 @@ def resume_target(resume: str | Path, checkpoint_dir: str, set_keys: tuple[str, 
     for d in (given, given.parent):  # DIR may be the run or one of its checkpoints
         restore_interrupted_rewrite(d)
     found = resolve_checkpoint(given)
-    _require(found, FILES)
+    require_files(found, FILES)
     run_dir = found.parent if found == given else given
     wanted = Path(checkpoint_dir).expanduser()
     if "checkpoint.dir" in set_keys and wanted.resolve() != run_dir.resolve():
@@ -154,36 +135,9 @@ def save_checkpoint(
     return final
 
 
-def _require(ckpt: Path, names: tuple[str, ...]) -> None:
-    missing = [n for n in names if not (ckpt / n).is_file()]
-    if missing:
-        raise NanochatError(f"checkpoint {ckpt} is missing {', '.join(missing)}; it is incomplete or not a nanochat checkpoint")
-
-
-def read_config(path: str | Path) -> dict:
-    ckpt = resolve_checkpoint(path)
-    _require(ckpt, ("config.json",))
-    return json.loads((ckpt / "config.json").read_text())
-
-
-def load_checkpoint_model(path: str | Path):
-    """(TernaryLM in eval mode on CPU, tokenizers.Tokenizer) from a checkpoint or run directory."""
-    from nanochat_cli.data.tokenizer import load_tokenizer
-    from nanochat_cli.model import ModelConfig, TernaryLM
-
-    ckpt = resolve_checkpoint(path)
-    _require(ckpt, ("model.safetensors", "config.json", "tokenizer.json"))
-    config = json.loads((ckpt / "config.json").read_text())
-    cfg = ModelConfig.from_dict(config["model"])
-    model = TernaryLM(cfg)
-    load_model(model, str(ckpt / "model.safetensors"), strict=True)
-    model.eval()
-    return model, load_tokenizer(ckpt / "tokenizer.json")
-
-
 def load_training_state(ckpt: Path, model: torch.nn.Module, optimizers: list[torch.optim.Optimizer]) -> dict:
     """Restore weights and optimizer states in place; returns trainer_state.json (RNG restored too)."""
-    _require(ckpt, FILES)
+    require_files(ckpt, FILES)
     load_model(model, str(ckpt / "model.safetensors"), strict=True)
     states = torch.load(ckpt / "optimizer.pt", map_location="cpu", weights_only=False)
     if len(states) != len(optimizers):
@@ -202,7 +156,7 @@ def load_initial_weights(path: str | Path, model: torch.nn.Module, model_config:
     with (same file bytes): otherwise token ids would silently mean other strings.
     """
     ckpt = resolve_checkpoint(path)
-    _require(ckpt, ("model.safetensors", "config.json", "tokenizer.json"))
+    require_files(ckpt, ("model.safetensors", "config.json", "tokenizer.json"))
     saved = json.loads((ckpt / "config.json").read_text())["model"]
     changed = sorted(k for k, v in model_config.items() if saved.get(k) != v)
     if changed:

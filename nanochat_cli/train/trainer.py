@@ -22,9 +22,10 @@ import torch.distributed as dist
 
 from nanochat_cli.data.prepare import PreparedData, load_prepared, prepare_data
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.checkpoint_dir import list_checkpoints, read_config
 from nanochat_cli.recipes import Recipe, model_config
 from nanochat_cli.train import checkpoint as ckpt
-from nanochat_cli.train import distributed as D
+from nanochat_cli.train import distributed
 from nanochat_cli.train.batches import WindowSampler, validation_offsets
 from nanochat_cli.train.guard import CollapseGuard
 from nanochat_cli.train.loss import lm_loss
@@ -98,7 +99,7 @@ def _matmul_params(model, cfg) -> int:
 
 
 @torch.no_grad()
-def evaluate_val(model, tokens: np.ndarray, recipe: Recipe, device, info: D.DistInfo, bytes_per_token: float) -> tuple[float, float]:
+def evaluate_val(model, tokens: np.ndarray, recipe: Recipe, device, info: distributed.DistInfo, bytes_per_token: float) -> tuple[float, float]:
     """(mean validation CE in nats/token, bits per byte) over fixed windows, split across ranks."""
     t = recipe.train
     # the window set depends on the global batch only, so a DDP run validates on the same windows as one process
@@ -115,12 +116,12 @@ def evaluate_val(model, tokens: np.ndarray, recipe: Recipe, device, info: D.Dist
         ce = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.to(device).reshape(-1), reduction="sum")
         total += torch.stack([ce.double(), torch.tensor(float(y.numel()), dtype=torch.float64, device=device)])
     model.train(was_training)
-    total = D.all_reduce_sum(total, info)
+    total = distributed.all_reduce_sum(total, info)
     loss = float(total[0] / total[1])
     return loss, loss / math.log(2) / bytes_per_token
 
 
-def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe: Recipe, device, info: D.DistInfo):
+def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe: Recipe, device, info: distributed.DistInfo):
     """One optimizer step over grad_accum micro-batches on every rank.
 
     Returns (CE, entropy, objective, max logit, grad norm) for the whole global batch: the loss terms are
@@ -142,18 +143,18 @@ def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe
         max_logit = torch.maximum(max_logit, parts.max_logit.float())
     grad_norm = clip_and_step(params, opts, recipe.optimizer.grad_clip,
                               f"at step {step + 1}; lower the learning rates or enable loss.z_loss")
-    sums = D.all_reduce_mean(sums, info)
+    sums = distributed.all_reduce_mean(sums, info)
     if info.enabled:
         dist.all_reduce(max_logit, op=dist.ReduceOp.MAX)
     ce, entropy, objective = (float(v) for v in sums)
     return ce, entropy, objective, float(max_logit), grad_norm
 
 
-def _prepare(recipe: Recipe, info: D.DistInfo, show: bool) -> PreparedData:
+def _prepare(recipe: Recipe, info: distributed.DistInfo, show: bool) -> PreparedData:
     """Rank 0 builds (or finds) the corpus; the other ranks wait for it."""
     if info.is_main:
         prepared = prepare_data(recipe, show_progress=show)
-    D.barrier(info)
+    distributed.barrier(info)
     if not info.is_main:
         prepared = load_prepared(recipe, check_eval=False)  # rank 0 has just checked it
         if prepared is None:
@@ -169,7 +170,7 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
     if resume:  # a resume writes into the run it continues, never into the recipe's checkpoint.dir
         resume_dir, run_dir = ckpt.resume_target(resume, recipe.checkpoint.dir, recipe.set_keys)
         recipe = dataclasses.replace(recipe, checkpoint=dataclasses.replace(recipe.checkpoint, dir=str(run_dir)))
-    info = D.init_distributed(device.type)
+    info = distributed.init_distributed(device.type)
     if device.type == "cuda" and info.enabled:
         device = torch.device("cuda", info.local_rank)
     threads_before = torch.get_num_threads()
@@ -181,10 +182,10 @@ def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool 
         return _train(recipe, resume_dir, device, info, run_dir, show)
     finally:
         torch.set_num_threads(threads_before)  # a caller in the same process keeps its setting
-        D.shutdown(info)
+        distributed.shutdown(info)
 
 
-def _train(recipe: Recipe, resume_dir: Path | None, device, info: D.DistInfo, run_dir: Path, show: bool) -> dict:
+def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.DistInfo, run_dir: Path, show: bool) -> dict:
     """Everything is checked (recipe, model, resume target, data) before the run directory is created."""
     from nanochat_cli.model import TernaryLM
 
@@ -193,7 +194,7 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: D.DistInfo, ru
         ckpt.check_writable(run_dir)
         if resume_dir is None:
             ckpt.restore_interrupted_rewrite(run_dir)
-        if resume_dir is None and ckpt.list_checkpoints(run_dir):
+        if resume_dir is None and list_checkpoints(run_dir):
             raise NanochatError(
                 f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` "
                 "or start fresh with `--set checkpoint.dir=runs/NEW`"
@@ -203,7 +204,7 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: D.DistInfo, ru
         raise NanochatError(f"train.seq_len {t_cfg.seq_len} exceeds the model's max_seq_len {cfg.max_seq_len}; lower it or set model.max_seq_len")
     check_training_memory(cfg, recipe, device)  # before allocating the model or the validation windows
     if resume_dir is not None:
-        saved = ckpt.read_config(resume_dir)["model"]
+        saved = read_config(resume_dir)["model"]
         changed = sorted(k for k, v in cfg.to_dict().items() if saved.get(k) != v)
         if changed:
             raise NanochatError(

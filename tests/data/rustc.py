@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sandbox import find_rustc
+from nanochat_cli.rust.sandbox import find_rustc
 
 
 def _rustc_present() -> bool:

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from nanochat_cli.data import debian
-from nanochat_cli.data.sources import CrateDir, rust_files
+from nanochat_cli.data.corpus_sources import CrateDir, rust_files
 
 SHOW = """Package: librust-aaa-dev
 Version: 1.0-1

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanochat_cli.data import dedup, filters
-from nanochat_cli.data.sources import crate_name
+from nanochat_cli.data.corpus_sources import crate_name
 from nanochat_cli.recipes import DataSection
 from tests.data.synthetic import rust_file
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nanochat_cli.data import decontaminate
+from nanochat_cli.data.corpus_sources import crate_name
 from nanochat_cli.data.prepare import prepare_data
-from nanochat_cli.data.sources import crate_name
 from nanochat_cli.errors import NanochatError
 from tests.data.synthetic import make_corpus, rust_file, tiny_recipe
 

@@ -8,9 +8,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nanochat_cli.data.corpus_sources import with_renamed_copies
 from nanochat_cli.data.rename import renamed_copy
 from nanochat_cli.data.snippet import Snippet
-from nanochat_cli.data.sources import with_renamed_copies
 from nanochat_cli.data.synthetic_rust import synthetic_programs
 from nanochat_cli.data.verify import VerifyOptions, verify_snippets
 from tests.data.rustc import needs_rustc

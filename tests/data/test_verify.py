@@ -61,7 +61,7 @@ def test_batched_programs_get_the_verdicts_they_get_one_by_one(tmp_path, monkeyp
 
 
 def test_a_batch_passes_only_when_every_program_printed_its_marker():
-    from nanochat_cli.evaluate.sandbox import SandboxResult
+    from nanochat_cli.rust.sandbox import SandboxResult
 
     src = verify.batch_program(["fn main() {\n}\n"] * 12)
     assert src.count("pub fn main() {") == 12 and "p11::main();" in src

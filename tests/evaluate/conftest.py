@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nanochat_cli.evaluate.problems import MULTIPLE_FILES, multiple_dir
+from nanochat_cli.rust.problems import MULTIPLE_FILES, multiple_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

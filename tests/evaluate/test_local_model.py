@@ -12,9 +12,9 @@ import time
 import httpx
 import pytest
 
-from nanochat_cli.rust.problems import load_problem_set
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource
+from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
+from nanochat_cli.rust.problems import load_problem_set
 
 pytestmark = pytest.mark.usefixtures("rustc_available")
 
@@ -41,7 +41,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 REQS = [CompletionRequest(p.name, p.prompt, p.stop_tokens) for p in load_problem_set("seed16")[:3]]
-PARAMS = GenerationParams(n_samples=2, temperature=1.0, top_p=1.0, max_tokens=16, seed=5)
+PARAMS = GenerationParams(2, eval_sampling(temperature=1.0, top_p=1.0, max_tokens=16, seed=5))
 
 
 def test_batched_engine_source_matches_one_prompt_generate(tiny_checkpoint):
@@ -53,7 +53,7 @@ def test_batched_engine_source_matches_one_prompt_generate(tiny_checkpoint):
     engine = lm.engine()
     for ri, req in enumerate(REQS):
         for si in range(PARAMS.n_samples):
-            sp = SamplingParams(temperature=1.0, top_p=1.0, seed=PARAMS.seed + si, max_tokens=16, stop=list(req.stop))
+            sp = SamplingParams(temperature=1.0, top_p=1.0, seed=PARAMS.sampling.seed + si, max_tokens=16, stop=list(req.stop))
             one = "".join(ev.text for ev in generate(engine, lm.tokenizer, req.prompt, sp, lm.eos_ids))
             assert batched.completions[ri][si] == one
     assert len({c for row in batched.completions for c in row}) > 1  # sampled text varies
@@ -87,7 +87,7 @@ def test_eval_with_a_checkpoint_end_to_end(tiny_checkpoint, tmp_path):
 
 def test_eval_with_an_exported_gguf_gives_the_checkpoint_completions(tiny_checkpoint, tmp_path):
     from nanochat_cli.evaluate.engine_source import EngineSource
-    from nanochat_cli.infer import export_checkpoint
+    from nanochat_cli.formats.export import export_checkpoint
 
     gguf = export_checkpoint(tiny_checkpoint, tmp_path / "tiny.gguf")
     from_gguf = EngineSource(gguf, batch=2, threads=1)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.problems import (
+from nanochat_cli.rust.problems import (
     Problem,
     assemble_program,
     cut_at_stop_tokens,

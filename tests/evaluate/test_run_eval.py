@@ -84,7 +84,7 @@ def test_results_file_schema_and_atomic_write(tmp_path):
     comp = tmp_path / "c.jsonl"
     comp.write_text(json.dumps({"name": "seed16_factorial", "completion": "    1\n}\n"}) + "\n")
     subset = tmp_path / "one.json"
-    from nanochat_cli.evaluate.problems import load_problem_set
+    from nanochat_cli.rust.problems import load_problem_set
 
     subset.write_text(json.dumps([load_problem_set("seed16")[0].to_dict()]))
     results = run_eval(EvalConfig(problems=str(subset)), CompletionsFileSource(comp))
@@ -108,7 +108,7 @@ def test_cli_eval_and_compare(tmp_path):
     assert summary["compile_rate"] == 1.0 and summary["pass_at_k"]["1"] == 1.0
     assert summary["non_trivial_compile_rate"] == 1.0 and summary["trivial_compiles"] == 0
     broken = tmp_path / "broken.jsonl"
-    from nanochat_cli.evaluate.problems import load_problem_set
+    from nanochat_cli.rust.problems import load_problem_set
 
     broken.write_text("".join(json.dumps({"name": p.name, "completion": "    let x: i32 = \"\";\n"}) + "\n"
                               for p in load_problem_set("seed16")))
@@ -130,7 +130,7 @@ def test_compare_reads_files_written_before_the_non_trivial_rate(tmp_path):
     comp = tmp_path / "c.jsonl"
     comp.write_text(json.dumps({"name": "seed16_factorial", "completion": "\n    1\n}\n"}) + "\n")
     subset = tmp_path / "one.json"
-    from nanochat_cli.evaluate.problems import load_problem_set
+    from nanochat_cli.rust.problems import load_problem_set
 
     subset.write_text(json.dumps([load_problem_set("seed16")[0].to_dict()]))
     new = run_eval(EvalConfig(problems=str(subset)), CompletionsFileSource(comp))
@@ -164,7 +164,7 @@ def test_cli_user_mistakes_are_one_line_errors(args, message, tmp_path):
 
 
 def test_trivial_samples_that_compile_are_not_counted_as_non_trivial(tmp_path):
-    from nanochat_cli.evaluate.problems import load_problem_set
+    from nanochat_cli.rust.problems import load_problem_set
 
     seed = {p.name: p for p in load_problem_set("seed16")}
     subset = tmp_path / "three.json"

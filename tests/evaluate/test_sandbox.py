@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nanochat_cli.evaluate.problems import assemble_program, load_problem_set
-from nanochat_cli.evaluate.sandbox import RustSandbox, SandboxLimits
+from nanochat_cli.rust.problems import assemble_program, load_problem_set
+from nanochat_cli.rust.sandbox import RustSandbox, SandboxLimits
 
 from .conftest import wrong_completions
 
@@ -213,7 +213,7 @@ def test_output_files_swapped_for_symlinks_do_not_leak_host_files(namespaces, tm
 
 
 def test_runtime_error_names_signals_without_a_python_name():
-    from nanochat_cli.evaluate.sandbox import _runtime_error
+    from nanochat_cli.rust.sandbox import _runtime_error
 
     assert _runtime_error("", -6) == "killed by SIGABRT"
     assert _runtime_error("", -40) == "killed by signal 40"  # a real-time signal: no crash of the whole eval

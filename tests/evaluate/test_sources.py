@@ -14,6 +14,7 @@ from nanochat_cli.evaluate.sources import (
     CompletionsFileSource,
     GenerationParams,
     ServerSource,
+    eval_sampling,
 )
 
 from .canned_server import CannedCompletionServer
@@ -26,7 +27,7 @@ def test_server_source_sends_prompt_stop_seed_and_key():
     with CannedCompletionServer(answers, api_key="sekrit") as srv:
         src = ServerSource(srv.url + "/v1/", api_key="sekrit", concurrency=3)
         ticks = []
-        gen = src.complete(REQS, GenerationParams(n_samples=3, temperature=0.8, top_p=0.9, max_tokens=64, seed=7),
+        gen = src.complete(REQS, GenerationParams(3, eval_sampling(temperature=0.8, top_p=0.9, max_tokens=64, seed=7)),
                            progress=lambda n, tokens: ticks.append((n, tokens)))
     assert ticks == [(1, 2)] * 6  # the eval bar advances once per response, with its completion tokens
     assert gen.completions == [["    1\n}\n"] * 3, ["    2\n}\n"] * 3]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nanochat_cli.evaluate.problems import Problem, load_problem_set
 from nanochat_cli.evaluate.triviality import is_trivial
+from nanochat_cli.rust.problems import Problem, load_problem_set
 
 SEED = {p.name: p for p in load_problem_set("seed16")}
 ADD = Problem("add", "/// Add two numbers.\nfn add(a: i32, b: i32) -> i32 {\n", "}\n\nfn main() {}\n")

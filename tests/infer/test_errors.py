@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer import ContextFull, Engine, NativeModel, export_checkpoint, load_model, model_weights
+from nanochat_cli.formats import export_checkpoint, model_weights
+from nanochat_cli.formats.gguf_io import write_gguf
+from nanochat_cli.infer import ContextFull, Engine, NativeModel, load_model
 from nanochat_cli.infer.generate import generate
 from nanochat_cli.infer.sampling import SamplingParams
-from nanochat_cli.ternary import write_gguf
 from tests.infer.conftest import CTX, make_model, write_checkpoint
 
 

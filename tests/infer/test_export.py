@@ -9,11 +9,12 @@ import torch
 import torch.nn.functional as F
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer import Engine, NativeModel, export_checkpoint, load_model_weights, model_weights
-from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
-from nanochat_cli.infer.q6_k import encode_q6_k
+from nanochat_cli.formats import export_checkpoint, load_model_weights, model_weights
+from nanochat_cli.formats.bitnet_gguf import write_bitnet_gguf
+from nanochat_cli.formats.gguf_io import read_gguf
+from nanochat_cli.formats.q6_k import encode_q6_k
+from nanochat_cli.infer import Engine, NativeModel
 from nanochat_cli.model import BitLinear, float64_mixing
-from nanochat_cli.ternary import read_gguf
 from tests.infer.conftest import OPTIONS, RUST, make_model, rel_err, write_checkpoint
 
 BITNET_FIT = {"sub_norm": True, "group_size": 256}
@@ -70,6 +71,25 @@ def test_exported_gguf_carries_standard_keys_and_no_local_path(tokenizer, tmp_pa
     assert reader.get_field("general.architecture").contents() == "nanochat"
     assert reader.get_field("nanochat.source").contents() == "ckpt"
     assert str(tmp_path).encode() not in out.read_bytes()  # no absolute local path anywhere in the file
+
+
+def test_export_of_a_fim_trained_checkpoint_records_its_fim_rate(tokenizer, tmp_path):
+    import json
+
+    from nanochat_cli.serve.engine_backend import read_serving_metadata
+    from nanochat_cli.ternary.constants import KEY_FIM_RATE
+
+    ckpt = write_checkpoint(make_model(), tokenizer, tmp_path / "ckpt")
+    plain = export_checkpoint(ckpt, tmp_path / "plain.gguf")
+    assert gguf.GGUFReader(str(plain)).get_field(KEY_FIM_RATE) is None  # not FIM-trained: no key, file as before
+    config = json.loads((ckpt / "config.json").read_text())
+    (ckpt / "config.json").write_text(json.dumps({**config, "recipe": {"data": {"fim_rate": 0.5}}}))
+    out = export_checkpoint(ckpt, tmp_path / "fim.gguf")
+    field = gguf.GGUFReader(str(out)).get_field(KEY_FIM_RATE)
+    assert field.types == [gguf.GGUFValueType.FLOAT32] and field.contents() == 0.5
+    assert load_model_weights(out).fim_rate == 0.5
+    assert read_serving_metadata(str(out)) == (None, 0.5)  # what serve's /infill checks
+    assert read_serving_metadata(str(ckpt)) == (None, 0.5)  # a checkpoint served directly says the same
 
 
 def test_info_describes_a_checkpoint_directory_as_its_export(tokenizer, tmp_path):
@@ -153,7 +173,7 @@ def test_bitnet_q6_k_head_runs_on_the_stored_blocks(tokenizer, tmp_path, prompt_
 def test_bitnet_tokenizer_rebuilt_from_ggml_vocab_matches(tokenizer, tmp_path):
     from tokenizers import Tokenizer
 
-    from nanochat_cli.infer.bitnet import _ggml_tokenizer_json
+    from nanochat_cli.formats.bitnet_gguf import _ggml_tokenizer_json
 
     path = write_bitnet_gguf(model_weights(make_model(**BITNET_FIT), tokenizer.to_str()), tmp_path / "b.gguf")
     rebuilt = Tokenizer.from_str(_ggml_tokenizer_json(read_gguf(path)))

@@ -201,12 +201,12 @@ def test_serve_heals_by_default_and_takes_token_healing_false(lm, tiny_gguf):
 
 def test_eval_engine_source_heals_like_generate(lm, tiny_gguf):
     from nanochat_cli.evaluate.engine_source import EngineSource
-    from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams
+    from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, eval_sampling
 
     source = EngineSource(tiny_gguf, batch=2, threads=1)
     reqs = [CompletionRequest("add", PROMPT, ("\n}",))]
     for healing in (True, False):
-        params = GenerationParams(temperature=0.0, max_tokens=10, token_healing=healing)
+        params = GenerationParams(sampling=eval_sampling(temperature=0.0, max_tokens=10, token_healing=healing))
         got = source.complete(reqs, params).completions[0][0]
         _, text = _generate(lm, healing)
         assert got == text.split("\n}")[0]  # the stop string is matched on the text after the prompt

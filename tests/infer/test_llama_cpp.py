@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from nanochat_cli.infer import Engine, NativeModel, load_model_weights, model_weights
-from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
+from nanochat_cli.formats import load_model_weights, model_weights
+from nanochat_cli.formats.bitnet_gguf import write_bitnet_gguf
+from nanochat_cli.infer import Engine, NativeModel
 from nanochat_cli.model import TernaryLM, named_config
 from tests.infer.conftest import RUST
 

@@ -110,8 +110,8 @@ def test_q6_k_head_multiplies_the_stored_blocks(n, k, m, threads, seed):
     token counts above 8 cover the second group of the vector kernel, and the scalar kernel is checked too."""
     import gguf
 
+    from nanochat_cli.formats.q6_k import encode_q6_k
     from nanochat_cli.infer.linear import Q6KLinear
-    from nanochat_cli.infer.q6_k import encode_q6_k
 
     rng = np.random.default_rng(seed)
     w = (rng.standard_normal((m, k)) * rng.uniform(0.01, 3, (m, 1))).astype(np.float32)
@@ -128,8 +128,8 @@ def test_q6_k_head_at_the_extremes_of_its_integer_ranges():
     int16 step of the vector kernel sees), over more rows than one pool unit, on 2 threads."""
     import gguf
 
+    from nanochat_cli.formats.q6_k import Q6_K_BLOCK_BYTES
     from nanochat_cli.infer.linear import Q6KLinear
-    from nanochat_cli.infer.q6_k import Q6_K_BLOCK_BYTES
 
     m, k = 150, 512
     rng = np.random.default_rng(5)

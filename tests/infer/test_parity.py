@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nanochat_cli.infer import Engine, NativeModel, model_weights
+from nanochat_cli.formats import model_weights
+from nanochat_cli.infer import Engine, NativeModel
 from nanochat_cli.model import float64_mixing
 from tests.infer.conftest import CTX, OPTIONS, make_model, rel_err
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer import Engine, NativeModel, load_model_weights, model_weights
-from nanochat_cli.infer.bitnet_export import write_bitnet_gguf
+from nanochat_cli.formats import load_model_weights, model_weights
+from nanochat_cli.formats.bitnet_gguf import write_bitnet_gguf
+from nanochat_cli.infer import Engine, NativeModel
 from nanochat_cli.infer.forward import Segment
 from nanochat_cli.infer.stack import eligible, swiglu
 from tests.infer.conftest import CTX, OPTIONS, make_model, rel_err

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nanochat_cli.infer import Engine, NativeModel, model_weights
+from nanochat_cli.formats import model_weights
+from nanochat_cli.infer import Engine, NativeModel
 from nanochat_cli.kernels import available_kernels, dispatch, get_threads, native
 from nanochat_cli.kernels.native import KERNEL_IDS, TQ16_KERNEL
 from tests.infer.conftest import OPTIONS, make_model

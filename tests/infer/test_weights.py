@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nanochat_cli.infer.weights import expected_shapes
+from nanochat_cli.formats.weights import expected_shapes
 from nanochat_cli.model import TernaryLM, named_config
 from tests.infer.conftest import OPTIONS
 

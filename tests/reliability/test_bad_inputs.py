@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats import load_model_weights
+from nanochat_cli.formats.gguf_io import write_gguf
 from nanochat_cli.infer import load_model
 from nanochat_cli.infer.generate import generate
 from nanochat_cli.infer.sampling import SamplingParams
-from nanochat_cli.infer.weights import load_model_weights
-from nanochat_cli.ternary import PlanarWeights, write_gguf
+from nanochat_cli.ternary import PlanarWeights
 from nanochat_cli.ternary.constants import CODE_INVALID, KEY_CONFIG_JSON, KEY_TOKENIZER_JSON
 from tests.cli_helpers import in_process, one_error_line
 
@@ -29,7 +30,7 @@ GREEDY = SamplingParams(temperature=0, max_tokens=3, token_healing=False)
 def _write_model(path: Path, **overrides) -> Path:
     import torch
 
-    from nanochat_cli.infer.export import model_weights, write_nanochat_gguf
+    from nanochat_cli.formats import model_weights, write_nanochat_gguf
     from nanochat_cli.model import TernaryLM, named_config
     from tests.serve.bigram_backend import small_tokenizer
 

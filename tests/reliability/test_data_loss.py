@@ -167,8 +167,8 @@ def _writers(base) -> dict[str, tuple[list[str], str]]:
     """Each output-writing command: (arguments before the output path, the function it must not reach)."""
     ckpt = str(base["run"] / "step_0000003")
     return {
-        "export": (["export", ckpt, "-o"], "nanochat_cli.infer.export.checkpoint_weights"),
-        "quantize": (["quantize", ckpt, "-o"], "nanochat_cli.ternary.quantize.iter_safetensors"),
+        "export": (["export", ckpt, "-o"], "nanochat_cli.formats.export.checkpoint_weights"),
+        "quantize": (["quantize", ckpt, "-o"], "nanochat_cli.formats.quantize.iter_safetensors"),
         "eval": (["eval", "--reference", "--problems", "rust-basic", "-o"], "nanochat_cli.evaluate.command.run_eval"),
         "bench-kernels": (["bench-kernels", "--shapes", "64x128", "--threads", "1", "--batch", "1", "--json"],
                           "nanochat_cli.kernels.bench_command.run_bench"),
@@ -205,7 +205,7 @@ def test_every_writer_refuses_a_missing_or_unwritable_directory_before_the_work(
 
 
 def test_the_gguf_writer_itself_refuses_special_files(tmp_path):
-    from nanochat_cli.ternary import write_gguf
+    from nanochat_cli.formats.gguf_io import write_gguf
 
     targets = _special_targets(tmp_path)
     for kind, target in targets.items():

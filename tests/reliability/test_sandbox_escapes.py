@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sandbox import MemoryCgroup, RustSandbox, SandboxLimits, _cgroup_dir
+from nanochat_cli.rust.sandbox import MemoryCgroup, RustSandbox, SandboxLimits, _cgroup_dir
 
 SMALL = SandboxLimits(run_timeout_s=5.0, run_nproc=16, run_file_size=256 << 10, output_cap=4096)
 

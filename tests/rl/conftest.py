@@ -10,11 +10,11 @@ import pytest
 import torch
 from safetensors.torch import save_model
 
-from nanochat_cli.evaluate.problems import Problem
 from nanochat_cli.model import TernaryLM, named_config
 from nanochat_cli.recipes import recipe_from_dict
 from nanochat_cli.rl.prompts import RLPrompt
 from nanochat_cli.rl.rewards import Reward
+from nanochat_cli.rust.problems import Problem
 
 TEXT = [
     "fn main() {\n    let x = 42;\n    println!(\"{}\", x);\n}\n",

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from nanochat_cli.data.decontaminate import evaluation_prompts, signature_of
-from nanochat_cli.evaluate.problems import assemble_program, load_problem_set
 from nanochat_cli.recipes import RLSection
 from nanochat_cli.rl.prompts import (
     Curriculum,
@@ -19,6 +18,7 @@ from nanochat_cli.rl.prompts import (
     prompt_from_program,
     synthetic_pool,
 )
+from nanochat_cli.rust.problems import assemble_program, load_problem_set
 
 PROGRAM = """/// Adds one.
 fn inc(x: i32) -> i32 {

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from nanochat_cli.evaluate.problems import Problem
 from nanochat_cli.recipes import RLSection
+from nanochat_cli.rust.problems import Problem
 
 pytestmark = pytest.mark.skipif(shutil.which("rustc") is None and not __import__("pathlib").Path(
     "/root/.cargo/bin/rustc").exists(), reason="needs rustc")
@@ -18,8 +18,8 @@ COMPILE = Problem("inc_c", "/// Adds one.\nfn inc(x: i32) -> i32 {\n", "}\n", ki
 
 @pytest.fixture()
 def scorer(tmp_path):
-    from nanochat_cli.evaluate.sandbox import RustSandbox
     from nanochat_cli.rl.rewards import SandboxReward
+    from nanochat_cli.rust.sandbox import RustSandbox
 
     sandbox = RustSandbox(mode="2021", jobs=2, cache=tmp_path / "cache")
     calls = []
@@ -85,8 +85,8 @@ def test_a_body_written_under_many_signatures_earns_nothing(scorer):
 
 
 def test_the_generic_guard_resumes_with_its_state(scorer, tmp_path):
-    from nanochat_cli.evaluate.sandbox import RustSandbox
     from nanochat_cli.rl.rewards import SandboxReward
+    from nanochat_cli.rust.sandbox import RustSandbox
 
     p1, p2, p3 = (_prompt(f"f{i}", f"fn f{i}(a: i32) -> i32") for i in range(3))
     scorer.submit(p1, "    a + 0").result()

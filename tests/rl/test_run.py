@@ -12,8 +12,8 @@ import pytest
 from safetensors.torch import load_file
 
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.checkpoint_dir import list_checkpoints
 from nanochat_cli.rl.trainer import train_rl
-from nanochat_cli.train.checkpoint import list_checkpoints
 from tests.rl.conftest import ToyReward, toy_pool, toy_recipe, write_base
 
 
@@ -49,7 +49,8 @@ def test_resume_is_exact_and_the_result_exports(base, tmp_path):
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert _rewards(full) == _rewards(crashed)
 
-    from nanochat_cli.infer import export_checkpoint, load_model
+    from nanochat_cli.formats import export_checkpoint
+    from nanochat_cli.infer import load_model
 
     gguf = export_checkpoint(full, tmp_path / "rl.gguf")
     assert load_model(gguf).model.cfg.d_model == 64
@@ -84,7 +85,7 @@ def test_a_base_that_does_not_match_is_one_clear_error(base, tmp_path):
 
 
 def test_missing_rustc_is_one_clear_error_before_the_run_starts(base, tmp_path, monkeypatch):
-    from nanochat_cli.evaluate import sandbox
+    from nanochat_cli.rust import sandbox
 
     def no_rustc():
         raise NanochatError("rustc not found; install Rust (https://rustup.rs) or put rustc on PATH")

@@ -106,4 +106,4 @@ class BigramBackend:
         return self.table[np.asarray(tokens)]
 
     def new_sampler(self, req, seed, prompt_ids):
-        return BigramSampler(req.temperature, seed)
+        return BigramSampler(req.sampling.temperature, seed)

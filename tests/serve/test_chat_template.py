@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nanochat_cli.formats.gguf_io import write_gguf
 from nanochat_cli.serve.api_error import ApiError
 from nanochat_cli.serve.chat_template import DEFAULT_CHAT_TEMPLATE, ChatTemplate
-from nanochat_cli.ternary import write_gguf
 
 CHATML = (
     "{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('no tools') }}{% endif %}"

@@ -9,12 +9,12 @@ import warnings
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource
+from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
 
 
 def test_eval_server_defaults_clamp_max_tokens_to_the_server_context(engine_server):
     reqs = [CompletionRequest("a", "fn a() -> i32 {\n"), CompletionRequest("long", "let x = 1;\n" * 200)]
-    assert GenerationParams().max_tokens > engine_server.state.backend.ctx  # the defaults overflow without a clamp
+    assert GenerationParams().sampling.max_tokens > engine_server.state.backend.ctx  # the defaults overflow without a clamp
     src = ServerSource(engine_server.url)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -31,8 +31,8 @@ def test_eval_server_error_names_the_fix_and_leaves_no_coroutine(engine_server):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(NanochatError, match="--server-model"):
-            ServerSource(engine_server.url, model="nope", concurrency=2).complete(reqs, GenerationParams(max_tokens=4))
+            ServerSource(engine_server.url, model="nope", concurrency=2).complete(reqs, GenerationParams(sampling=eval_sampling(max_tokens=4)))
         with pytest.raises(NanochatError, match="--max-tokens"):
-            ServerSource(engine_server.url, concurrency=2).complete(reqs, GenerationParams(temperature=5.0))
+            ServerSource(engine_server.url, concurrency=2).complete(reqs, GenerationParams(sampling=eval_sampling(temperature=5.0)))
         gc.collect()
     assert not [w for w in caught if "never awaited" in str(w.message)], [str(w.message) for w in caught]

@@ -11,7 +11,7 @@ def write_tiny_model(path: Path, max_seq_len: int = 256, seed: int = 0):
     """Writes the GGUF; returns the torch model it came from (for cross-checks against the engine)."""
     import torch
 
-    from nanochat_cli.infer.export import model_weights, write_nanochat_gguf
+    from nanochat_cli.formats import model_weights, write_nanochat_gguf
     from nanochat_cli.model import TernaryLM, named_config
 
     tok = small_tokenizer()

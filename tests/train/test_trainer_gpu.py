@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nanochat_cli.train.checkpoint import load_checkpoint_model
+from nanochat_cli.formats.checkpoint_dir import load_checkpoint_model
 from nanochat_cli.train.trainer import train
 from tests.data.synthetic import make_corpus, tiny_recipe
 from tests.train.run_helpers import read_metrics

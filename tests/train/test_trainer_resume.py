@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.train.checkpoint import list_checkpoints, load_checkpoint_model, resolve_checkpoint
+from nanochat_cli.formats.checkpoint_dir import list_checkpoints, load_checkpoint_model, resolve_checkpoint
 from nanochat_cli.train.trainer import train
 from tests.data.synthetic import make_corpus, tiny_recipe
 from tests.train.run_helpers import read_metrics

@@ -2,23 +2,21 @@
 
 A ModelWeights is a ModelConfig, the tokenizer JSON and a flat name -> tensor map that uses TernaryLM's
 state-dict names: ternary matrices as PlanarWeights (the exact trits and scales the training forward uses),
-everything else float32 numpy. `load_model_weights(path)` picks the loader from what the path is.
+everything else float32 numpy. `check_weights` holds one against its config. Readers: nanochat_gguf.py,
+bitnet_gguf.py, export.py (a checkpoint in memory); `model_file.load_model_weights(path)` picks one.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.infer.q6_k import Q6KRows
+from nanochat_cli.formats.q6_k import Q6KRows
 from nanochat_cli.model.config import ModelConfig
-from nanochat_cli.ternary import PlanarWeights, read_gguf
-from nanochat_cli.ternary.constants import KEY_CONFIG_JSON, KEY_TOKENIZER_JSON
+from nanochat_cli.ternary import PlanarWeights
 
 Tensor = np.ndarray | PlanarWeights | Q6KRows  # Q6KRows: a Q6_K embedding in its blocks
 
@@ -32,6 +30,7 @@ class ModelWeights:
     notes: list[str] = field(default_factory=list)  # e.g. "token_embd stored Q6_K, dequantized"
     eos_ids: set[int] = field(default_factory=set)  # end-of-text ids beyond the tokenizer's <|endoftext|>
     lossy_embedding: bool = False  # the file stored the embedding / tied head quantized (Q6_K, F16, ...)
+    fim_rate: float = 0.0  # share of training documents rewritten fill-in-the-middle (the recipe's data.fim_rate)
 
     def get(self, name: str) -> Tensor:
         try:
@@ -58,58 +57,6 @@ class ModelWeights:
             return Tokenizer.from_str(self.tokenizer_json)
         except Exception as e:  # noqa: BLE001 - tokenizers raises its own exception types
             raise NanochatError(f"{self.source}: the stored tokenizer JSON is unreadable ({e})") from None
-
-
-def load_model_weights(path: str | Path) -> ModelWeights:
-    """A nanochat GGUF, a llama.cpp `bitnet` GGUF (TQ2_0 / TQ1_0) or a checkpoint directory (exported in memory)."""
-    p = Path(path).expanduser()
-    if p.is_dir():
-        from nanochat_cli.infer.export import checkpoint_weights
-
-        return checkpoint_weights(p)
-    if not p.exists():
-        raise NanochatError(f"{p}: no such model file or checkpoint directory")
-    f = read_gguf(p)
-    arch = f.metadata.get("general.architecture")
-    if arch == "bitnet":
-        from nanochat_cli.infer.bitnet import bitnet_weights
-
-        return check_weights(bitnet_weights(f))
-    if arch != "nanochat" or KEY_CONFIG_JSON not in f.metadata:
-        raise NanochatError(f"{p}: unsupported GGUF (architecture {arch!r}); the engine runs nanochat GGUFs written "
-                            "by `nanochat export` and llama.cpp `bitnet` TQ1_0/TQ2_0 files")
-    return check_weights(nanochat_gguf_weights(f))
-
-
-def nanochat_gguf_weights(f) -> ModelWeights:
-    raw = f.metadata[KEY_CONFIG_JSON]
-    try:
-        cfg_dict = json.loads(raw) if isinstance(raw, str) else None
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise NanochatError(f"{f.path}: {KEY_CONFIG_JSON} is not valid JSON ({e})") from None
-    if isinstance(cfg_dict, dict):
-        cfg_dict = cfg_dict.get("model", cfg_dict)
-    if not isinstance(cfg_dict, dict):
-        raise NanochatError(f"{f.path}: {KEY_CONFIG_JSON} must be a JSON object of model config keys, got "
-                            f"{str(raw)[:60]!r}; re-export the model with `nanochat export`")
-    try:
-        cfg = ModelConfig.from_dict(cfg_dict)
-    except NanochatError as e:
-        raise NanochatError(f"{f.path}: {e}") from None
-    ternary = set(f.ternary_names())
-    tensors: dict[str, Tensor] = {}
-    for name in ternary:
-        tensors[name] = f.planar(name)
-    for t in f.reader.tensors:
-        base = t.name.rsplit(".", 1)[0]
-        if base in ternary:
-            continue
-        data = np.asarray(t.data)
-        if data.dtype not in (np.float32, np.float16):
-            raise NanochatError(f"{f.path}: tensor {t.name!r} has type {t.tensor_type.name}; nanochat GGUFs keep "
-                                "float tensors as F32/F16")
-        tensors[t.name] = data.astype(np.float32)
-    return ModelWeights(cfg, tensors, f.metadata.get(KEY_TOKENIZER_JSON), str(f.path))
 
 
 def check_weights(w: ModelWeights) -> ModelWeights:

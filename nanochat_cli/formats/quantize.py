@@ -18,8 +18,8 @@ import numpy as np
 
 from nanochat_cli.atomic_write import check_output_path
 from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.gguf_io import QuantTensor, write_gguf
 from nanochat_cli.ternary.constants import DEFAULT_GROUP_SIZE, KEY_CONFIG_JSON, KEY_TOKENIZER_JSON, QK_K
-from nanochat_cli.ternary.gguf_io import QuantTensor, write_gguf
 from nanochat_cli.ternary.planar import PlanarWeights
 from nanochat_cli.ternary.quant import check_group_size, dequantize, ternarize
 from nanochat_cli.ternary.tq import block_scales, encode_tq1_0, encode_tq2_0

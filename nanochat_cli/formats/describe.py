@@ -1,13 +1,15 @@
 """`nanochat info`: a GGUF file's metadata and tensor table, as rich tables or JSON.
 
 A ternary matrix's `.trits` tensor is stored packed (four 2-bit codes a byte, shape M x K/4); the table shows its
-logical M x K beside the packed shape. Checkpoint directories are described by infer/export.py's `describe_model`.
+logical M x K beside the packed shape. A checkpoint directory is described as the
+nanochat GGUF it exports to (`describe_model`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from nanochat_cli.console import make_console
+from nanochat_cli.errors import NanochatError
+from nanochat_cli.formats.export import checkpoint_weights
+from nanochat_cli.formats.gguf_io import read_gguf
+from nanochat_cli.formats.nanochat_gguf import source_name, write_nanochat_gguf
 from nanochat_cli.ternary.constants import TRITS_PER_BYTE, TRITS_SUFFIX
-from nanochat_cli.ternary.gguf_io import read_gguf
 
 _LONG = 120  # metadata values longer than this (tokenizer JSON, vocab arrays) are summarised
 
@@ -57,6 +62,20 @@ def describe_gguf(path: str | Path) -> dict[str, Any]:
         "ternary_matrices": f.ternary_names(),
         "tensors": tensors,
     }
+
+
+def describe_model(path: str | Path) -> dict:
+    """`nanochat info`: a GGUF file's description, or a checkpoint directory's as the nanochat GGUF it exports to."""
+    p = Path(path).expanduser()
+    if not p.is_dir():
+        return describe_gguf(p)
+    if not any((p / n).is_file() for n in ("model.safetensors", "config.json")) and \
+            not any(c.name.startswith("step_") for c in p.iterdir()):  # fail before torch loads (seconds)
+        raise NanochatError(f"{p} is a directory that holds no checkpoint (no model.safetensors, no step_* "
+                            "directories); pass a .gguf file or a checkpoint directory")
+    with tempfile.TemporaryDirectory(prefix="nanochat-info-") as tmp:
+        desc = describe_gguf(write_nanochat_gguf(checkpoint_weights(p), Path(tmp) / f"{source_name(p)}.gguf"))
+    return {**desc, "path": str(p), "exported_from_checkpoint": True}
 
 
 def print_description(desc: dict[str, Any], as_json: bool = False) -> None:

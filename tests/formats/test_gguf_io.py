@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from nanochat_cli.cli import app
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.ternary import PlanarWeights, decode_tq2_0, read_gguf, ternarize, write_gguf
+from nanochat_cli.formats.gguf_io import read_gguf, write_gguf
+from nanochat_cli.ternary import PlanarWeights, decode_tq2_0, ternarize
 
 runner = CliRunner()
 

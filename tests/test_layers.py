@@ -1,0 +1,18 @@
+"""The layering contract in pyproject.toml ([tool.importlinter]) holds: lower layers never import higher ones and
+the top-level packages import one another without cycles, function-level imports included. docs/ARCHITECTURE.md
+draws the layers; run `lint-imports` to see a broken contract's import chains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_import_layers_and_no_package_cycles(capsys):
+    cli = pytest.importorskip("importlinter.cli", reason="import-linter is in the dev extra: pip install -e '.[dev]'")
+    code = cli.lint_imports(config_filename=str(REPO / "pyproject.toml"), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert code == 0, report
