@@ -301,9 +301,9 @@ def bench_kernels(
     numpy_baseline: bool = typer.Option(True, "--numpy/--no-numpy", help="Time numpy float32 x @ W.T as the baseline."),
 ) -> None:
     """Time the ternary kernels per shape x threads x batch against this machine's measured rooflines."""
-    from nanochat_cli.kernels.bench_command import bench_command
+    from nanochat_cli.kernels.command import BenchOptions, bench_command
 
-    bench_command(shapes, threads, batch, cold, json_out, kernels, numpy_baseline)
+    bench_command(BenchOptions(shapes, threads, batch, cold, json_out, kernels, numpy_baseline))
 
 
 def main() -> None:

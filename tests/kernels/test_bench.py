@@ -36,10 +36,10 @@ def test_bench_rows_cover_every_kernel_thread_and_batch(quick, cold):
 
 def test_cli_prints_table_and_writes_json(quick, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
-    from nanochat_cli.kernels.bench_command import bench_command
+    from nanochat_cli.kernels.command import BenchOptions, bench_command
 
     out = tmp_path / "bench.json"
-    bench_command("64x128", "1", "1", False, out, None, numpy_baseline=False)
+    bench_command(BenchOptions("64x128", "1", "1", False, out, None, numpy_baseline=False))
     printed = capsys.readouterr().out
     assert "64x128" in printed and "GOPS" in printed
     data = json.loads(out.read_text())
@@ -60,14 +60,14 @@ def test_bad_thread_lists_are_rejected(text):
 
 
 def test_json_into_a_missing_directory_is_refused_before_timing(tmp_path, monkeypatch):
-    from nanochat_cli.kernels.bench_command import bench_command
+    from nanochat_cli.kernels.command import BenchOptions, bench_command
 
     def must_not_run(*a, **k):
         raise AssertionError("timed kernels although the output path was unwritable")
 
-    monkeypatch.setattr("nanochat_cli.kernels.bench_command.run_bench", must_not_run)
+    monkeypatch.setattr("nanochat_cli.kernels.command.run_bench", must_not_run)
     with pytest.raises(NanochatError, match="does not exist"):
-        bench_command("64x128", "1", "1", False, tmp_path / "missing" / "bench.json", None, numpy_baseline=False)
+        bench_command(BenchOptions("64x128", "1", "1", False, tmp_path / "missing" / "bench.json", None, numpy_baseline=False))
 
 
 def test_interleaved_comparison_gives_one_ratio_per_shape_thread_and_batch(capsys):

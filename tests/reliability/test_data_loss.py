@@ -171,7 +171,7 @@ def _writers(base) -> dict[str, tuple[list[str], str]]:
         "quantize": (["quantize", ckpt, "-o"], "nanochat_cli.formats.quantize.iter_safetensors"),
         "eval": (["eval", "--reference", "--problems", "rust-basic", "-o"], "nanochat_cli.evaluate.command.run_eval"),
         "bench-kernels": (["bench-kernels", "--shapes", "64x128", "--threads", "1", "--batch", "1", "--json"],
-                          "nanochat_cli.kernels.bench_command.run_bench"),
+                          "nanochat_cli.kernels.command.run_bench"),
     }
 
 

@@ -1,7 +1,12 @@
-"""`nanochat bench-kernels`: parse the options, run the benchmark (bench.py), print the rich table, write JSON."""
+"""The body of `nanochat bench-kernels`: run the benchmark (bench.py), print the rich table, write JSON.
+
+`nanochat bench-kernels --help` lists the options; cli.py only parses them into BenchOptions and calls
+bench_command.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -60,18 +65,28 @@ def print_report(report: Report, console: Console | None = None) -> None:
         console.print(f"  {note}", highlight=False)
 
 
-def bench_command(shapes: str, threads: str, batch: str, cold: bool, json_out: Path | None,
-                  kernels: str | None, numpy_baseline: bool = True) -> Report:
+@dataclass
+class BenchOptions:
+    shapes: str = "768x768,768x2048,2048x768,4096x4096,4096x11008,11008x4096"  # MxK, comma-separated
+    threads: str = "1,2"  # thread counts, comma-separated
+    batch: str = "1,8"  # activation columns N, comma-separated
+    cold: bool = False  # cycle through >= 1 GiB of weight copies so every product reads DRAM
+    json_out: Path | None = None  # also write every figure here
+    kernels: str | None = None  # only these kernels (comma-separated); None = all this machine runs
+    numpy_baseline: bool = True  # time numpy float32 x @ W.T as the baseline
+
+
+def bench_command(opts: BenchOptions) -> Report:
     err = make_console(stderr=True)
-    parsed = (parse_shapes(shapes), parse_counts(threads, "thread", 64), parse_counts(batch, "batch", 256))
-    names = [k.strip() for k in kernels.split(",") if k.strip()] if kernels else None
-    if json_out:
-        check_json_path(json_out)
+    parsed = (parse_shapes(opts.shapes), parse_counts(opts.threads, "thread", 64), parse_counts(opts.batch, "batch", 256))
+    names = [k.strip() for k in opts.kernels.split(",") if k.strip()] if opts.kernels else None
+    if opts.json_out:
+        check_json_path(opts.json_out)
     with err.status("benchmarking kernels") as status:
-        report = run_bench(*parsed, cold=cold, kernels=names, with_numpy=numpy_baseline,
+        report = run_bench(*parsed, cold=opts.cold, kernels=names, with_numpy=opts.numpy_baseline,
                            progress=lambda msg: status.update(f"benchmarking kernels: {msg}"))
     print_report(report)
-    if json_out:
-        write_json(report, json_out)
-        err.print(f"wrote {escape(str(json_out))}")
+    if opts.json_out:
+        write_json(report, opts.json_out)
+        err.print(f"wrote {escape(str(opts.json_out))}")
     return report
