@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import GenerationParams
+from nanochat_cli.evaluate.completion_sources import GenerationParams
 from nanochat_cli.rust.problems import load_problem_set
 
 SETS = ("seed16", "rust-basic", "humaneval-rs", "mbpp-rs")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nanochat_cli.evaluate import EvalConfig, GenerationParams, run_eval
 from nanochat_cli.evaluate.report import print_summary
-from nanochat_cli.evaluate.sources import CompletionRequest, Generation
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, Generation
 
 PROBLEMS = [
     {"name": "add", "prompt": "/// The sum of a and b.\nfn add(a: i64, b: i64) -> i64 {\n",

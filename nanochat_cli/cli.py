@@ -188,7 +188,7 @@ def eval_run(
     if ctx.invoked_subcommand is not None:
         return
     from nanochat_cli.evaluate.command import EvalOptions, eval_command
-    from nanochat_cli.evaluate.sources import GenerationParams, eval_sampling
+    from nanochat_cli.evaluate.completion_sources import GenerationParams, eval_sampling
 
     params = GenerationParams(n_samples, eval_sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                                                        seed=seed, token_healing=not no_token_healing))

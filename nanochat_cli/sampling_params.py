@@ -1,7 +1,7 @@
 """SamplingParams: the one set of sampling settings generate, serve, eval and rl use (infer/sampling.py draws with it).
 
 It sits below every package, imports nothing heavy, and is what a request parser (serve/request_schema.py) or an
-eval run (evaluate/sources.py GenerationParams) produces; the order the settings apply in is infer/sampling.py's.
+eval run (evaluate/completion_sources.py GenerationParams) produces; the order the settings apply in is infer/sampling.py's.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nanochat_cli.evaluate.engine_source import EngineSource
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, eval_sampling
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, GenerationParams, eval_sampling
 from nanochat_cli.infer import HistorySampler, SamplingParams, generate
 from nanochat_cli.serve.config import ServeConfig
 from nanochat_cli.serve.server import ServerThread

@@ -15,7 +15,7 @@ from nanochat_cli.evaluate.ast_metrics import AstMetrics, rust_ast_metrics
 from nanochat_cli.evaluate.metrics import pass_at_k
 from nanochat_cli.evaluate.report import compare_results, load_results, write_results
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sources import CompletionsFileSource, GenerationParams, ServerSource, eval_sampling
+from nanochat_cli.evaluate.completion_sources import CompletionsFileSource, GenerationParams, ServerSource, eval_sampling
 from nanochat_cli.evaluate.triviality import is_trivial
 from nanochat_cli.rust.problems import (
     Problem,

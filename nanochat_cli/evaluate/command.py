@@ -17,7 +17,7 @@ from nanochat_cli.console import make_console
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.report import compare_results, load_results, print_comparison, print_summary, write_results
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sources import (
+from nanochat_cli.evaluate.completion_sources import (
     CompletionRequest,
     CompletionsFileSource,
     Generation,

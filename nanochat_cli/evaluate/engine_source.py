@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import CompletionRequest, Generation, GenerationParams
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, Generation, GenerationParams
 from nanochat_cli.file_hash import file_sha256
 
 

@@ -31,7 +31,7 @@ from nanochat_cli.errors import NanochatError
 from nanochat_cli.evaluate.ast_metrics import rust_ast_metrics
 from nanochat_cli.evaluate.metrics import error_code_histogram, ks_for, mean_pass_at_k, pass_at_k, rate
 from nanochat_cli.evaluate.report import SCHEMA_VERSION
-from nanochat_cli.evaluate.sources import CompletionRequest, CompletionSource, Generation, GenerationParams
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, CompletionSource, Generation, GenerationParams
 from nanochat_cli.evaluate.triviality import is_trivial
 from nanochat_cli.rust.problems import (
     Problem,

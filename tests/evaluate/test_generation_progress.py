@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from nanochat_cli.evaluate.runner import _generate
-from nanochat_cli.evaluate.sources import CompletionRequest, Generation, GenerationParams
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, Generation, GenerationParams
 
 REQS = [CompletionRequest(f"p{i}", "fn f() {") for i in range(3)]
 

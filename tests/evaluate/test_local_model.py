@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
 from nanochat_cli.rust.problems import load_problem_set
 
 pytestmark = pytest.mark.usefixtures("rustc_available")

@@ -181,7 +181,7 @@ def test_decontamination_without_multiple_files_returns_builtins(tmp_path, monke
 
 def test_binary_files_given_as_eval_inputs_are_one_line_errors(tmp_path):
     from nanochat_cli.evaluate.report import load_results
-    from nanochat_cli.evaluate.sources import CompletionsFileSource
+    from nanochat_cli.evaluate.completion_sources import CompletionsFileSource
 
     f = tmp_path / "binary.jsonl"
     f.write_bytes(b"\x7fELF\x02\x01\x01\x00\xd0\xff\xfe")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from nanochat_cli.cli import app
 from nanochat_cli.evaluate.report import SCHEMA_VERSION, compare_results, load_results, write_results
 from nanochat_cli.evaluate.runner import EvalConfig, run_eval
-from nanochat_cli.evaluate.sources import CompletionsFileSource, GenerationParams, ServerSource
+from nanochat_cli.evaluate.completion_sources import CompletionsFileSource, GenerationParams, ServerSource
 
 from .canned_server import CannedCompletionServer
 

@@ -201,7 +201,7 @@ def test_serve_heals_by_default_and_takes_token_healing_false(lm, tiny_gguf):
 
 def test_eval_engine_source_heals_like_generate(lm, tiny_gguf):
     from nanochat_cli.evaluate.engine_source import EngineSource
-    from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, eval_sampling
+    from nanochat_cli.evaluate.completion_sources import CompletionRequest, GenerationParams, eval_sampling
 
     source = EngineSource(tiny_gguf, batch=2, threads=1)
     reqs = [CompletionRequest("add", PROMPT, ("\n}",))]

@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
+from nanochat_cli.evaluate.completion_sources import CompletionRequest, GenerationParams, ServerSource, eval_sampling
 
 
 def test_eval_server_defaults_clamp_max_tokens_to_the_server_context(engine_server):

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from nanochat_cli.errors import NanochatError
-from nanochat_cli.evaluate.sources import (
+from nanochat_cli.evaluate.completion_sources import (
     CompletionRequest,
     CompletionsFileSource,
     GenerationParams,
