@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nanochat_cli.train.command import print_summary
 
 SUMMARY_KEYS = ("run_dir", "checkpoint", "step", "algorithm", "stopped", "wall_s")
 LAST_KEYS = ("reward", "compile_rate", "pass_rate", "trivial_share", "generic_share", "kl", "refresh_s", "generate_s", "reward_s",
@@ -30,14 +31,7 @@ def rl_command(opts: RLOptions) -> dict:
     result = train_rl(load_recipe(opts.recipe, opts.overrides), resume=opts.resume)
     if result["rank"] != 0:
         return result
-    if opts.json_out:
-        print(json.dumps(result, indent=2))
-    else:
-        for key in SUMMARY_KEYS:
-            print(f"{key:14} {result[key]}")
-        for key in LAST_KEYS:
-            value = result["last"].get(key)
-            print(f"{key:14} {value:.4g}" if isinstance(value, float) else f"{key:14} {value}")
+    print_summary(result, SUMMARY_KEYS, opts.json_out, LAST_KEYS)
     if result["stopped"] and result["stopped"].startswith("signal"):
         sys.exit(130)
     return result

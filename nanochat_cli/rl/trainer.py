@@ -34,7 +34,7 @@ from nanochat_cli.train.optim import build_optimizers, set_lr_multiplier
 from nanochat_cli.train.plot import write_metric_panels
 from nanochat_cli.train.progress import MetricsLog
 from nanochat_cli.train.schedule import wsd_multiplier
-from nanochat_cli.train.trainer import StopFlag, resolve_device, resolve_dtype
+from nanochat_cli.train.trainer import StopFlag, device_and_ranks, resolve_dtype
 
 EOT = "<|endoftext|>"
 # curves.png, top to bottom, lines in matplotlib's default colour order (train/plot.py): blue, orange, green, red
@@ -90,10 +90,7 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         if was.get("sha256") != base_sha:
             raise NanochatError(f"cannot resume {resume_dir}: it started from {was.get('path')}, whose weights differ "
                                 f"from rl.init_from {base}; resume with the base the run was started from")
-    device = resolve_device(recipe.train.device)
-    info = distributed.init_distributed(device.type)
-    if device.type == "cuda" and info.enabled:
-        device = torch.device("cuda", info.local_rank)
+    device, info = device_and_ranks(recipe.train.device)
     threads_before = torch.get_num_threads()
     if rl.threads > 0:
         torch.set_num_threads(rl.threads)

@@ -21,6 +21,19 @@ class TrainOptions:
     json_out: bool = False  # print the run summary as JSON instead of aligned lines
 
 
+def print_summary(result: dict, keys, json_out: bool, last_keys=()) -> None:
+    """A finished run's summary on stdout: the whole result as JSON, or `keys` (then `last_keys` of result["last"],
+    floats to 4 significant digits) as aligned lines. `nanochat train` and `nanochat rl` both report this way."""
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    for key in keys:
+        print(f"{key:14} {result[key]}")
+    for key in last_keys:
+        value = result["last"].get(key)
+        print(f"{key:14} {value:.4g}" if isinstance(value, float) else f"{key:14} {value}")
+
+
 def train_command(opts: TrainOptions) -> dict:
     """Train the recipe and report it; exits 3 when the collapse guard stopped the run, 130 on a signal."""
     from nanochat_cli.recipes import load_recipe
@@ -29,11 +42,7 @@ def train_command(opts: TrainOptions) -> dict:
     result = train(load_recipe(opts.recipe, opts.overrides), resume=opts.resume)
     if result["rank"] != 0:  # under torchrun only rank 0 reports
         return result
-    if opts.json_out:
-        print(json.dumps(result, indent=2))
-    else:
-        for key in SUMMARY_KEYS:
-            print(f"{key:14} {result[key]}")
+    print_summary(result, SUMMARY_KEYS, opts.json_out)
     # sys.exit, not typer.Exit: in main()'s non-standalone mode click turns Exit into a return value
     if result["stopped"] == "collapse_guard":
         sys.exit(3)

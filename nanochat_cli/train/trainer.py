@@ -44,6 +44,16 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+
+def device_and_ranks(name: str) -> tuple[torch.device, distributed.DistInfo]:
+    """The recipe's device and the torchrun ranks (one process alone when not under torchrun); under torchrun each
+    rank takes the CUDA device of its local rank. `nanochat train` and `nanochat rl` both start this way."""
+    device = resolve_device(name)
+    info = distributed.init_distributed(device.type)
+    if device.type == "cuda" and info.enabled:
+        device = torch.device("cuda", info.local_rank)
+    return device, info
+
 def cpu_has_bf16() -> bool:
     """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16), where oneDNN's bf16 matmuls pay off."""
     try:
@@ -165,14 +175,11 @@ def _prepare(recipe: Recipe, info: distributed.DistInfo, show: bool) -> Prepared
 def train(recipe: Recipe, resume: str | Path | None = None, show_progress: bool | None = None) -> dict:
     """Run (or resume) the recipe's training; returns a summary dict. See the module docstring."""
     t_cfg = recipe.train
-    device = resolve_device(t_cfg.device)
     resume_dir, run_dir = None, Path(recipe.checkpoint.dir).expanduser()
     if resume:  # a resume writes into the run it continues, never into the recipe's checkpoint.dir
         resume_dir, run_dir = ckpt.resume_target(resume, recipe.checkpoint.dir, recipe.set_keys)
         recipe = dataclasses.replace(recipe, checkpoint=dataclasses.replace(recipe.checkpoint, dir=str(run_dir)))
-    info = distributed.init_distributed(device.type)
-    if device.type == "cuda" and info.enabled:
-        device = torch.device("cuda", info.local_rank)
+    device, info = device_and_ranks(t_cfg.device)
     threads_before = torch.get_num_threads()
     if t_cfg.threads > 0:
         torch.set_num_threads(t_cfg.threads)
