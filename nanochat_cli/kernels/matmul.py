@@ -54,8 +54,11 @@ def _run(prepared, q, x_scale, out, acc, kernel: str | None) -> None:
     ffi, lib = native()
     n = q.shape[0]
     threads = get_threads()
-    name = check_kernel(kernel) if kernel else kernel_for(prepared, n, threads, q)
-    prepared.ensure_layout_for(name)
+    if kernel:
+        name = check_kernel(kernel)
+        prepared.ensure_layout_for(name)  # kernel_for ensures it for its own choice
+    else:
+        name = kernel_for(prepared, n, threads, q)
     rc = lib.tq_matmul(
         KERNEL_IDS[name], prepared.c, ffi.from_buffer("int8_t[]", q), ffi.from_buffer("float[]", x_scale), n,
         ffi.from_buffer("float[]", out, require_writable=True),
