@@ -1,10 +1,17 @@
-"""Time `nanochat rl`'s torch update (`policy_update`) against the code it replaced, on the shipped model's shape.
+"""Time `nanochat rl`'s torch update (`policy_update`) against the code it replaced, on the shipped model's shape;
+or, with --step, one whole RL step of whatever code is on PYTHONPATH, split into its parts.
 
 Run: `python benchmarks/rl_update.py runs/rust_small_verified --prompts 8 --group 8 --reps 3 --threads 1`
-A synthetic batch shaped like one RL step (prompts x group samples; each group shares one prompt of 25-70 tokens,
-completions of 20-160 tokens, random advantages) goes through both versions round-robin, so load from other
+     `PYTHONPATH=TREE python benchmarks/rl_update.py runs/rust_small_verified --step --reps 2 --threads 1 --json`
+Default: a synthetic batch shaped like one RL step (prompts x group samples; each group shares one prompt of 25-70
+tokens, completions of 20-160 tokens, random advantages) goes through both versions round-robin, so load from other
 processes falls on both alike; medians reported. Before timing, both compute the gradient of the same weights
 (the optimizer step replaced by a capture) and are checked to agree.
+--step: the recipe's prompt pool (verified once, cached), the weight refresh (export to memory, native model, engine;
+each part timed), G samples per prompt decoded by the native engine while rustc scores them (`rollout`, no verdict
+cache), then `policy_update` on every sample with its group's advantage, the reference's forward timed apart;
+--rescore adds rustc alone on the step's completions (checks/s). Each rep samples the same prompts with the same
+seeds from the same weights, so two versions of the code (run one after the other) see the same rollouts.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import json
 import os
 import platform
 import random
+import resource
 import statistics
 import time
 from contextlib import nullcontext
@@ -99,6 +107,166 @@ def synthetic_batch(prompts: int, group: int, vocab: int, seed: int) -> list[tup
     return batch
 
 
+# ---- --step: one RL step of the code on PYTHONPATH, split into its parts ----
+class Clock:
+    """Wall, this process's CPU and its children's (rustc) CPU seconds since the last `lap`."""
+
+    def __init__(self):
+        self.last = self._now()
+
+    @staticmethod
+    def _now():
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter(), time.process_time(), kids.ru_utime + kids.ru_stime
+
+    def lap(self) -> dict:
+        now, last = self._now(), self.last
+        self.last = now
+        return {"wall_s": now[0] - last[0], "cpu_s": now[1] - last[1], "rustc_cpu_s": now[2] - last[2]}
+
+
+class TimedForward:
+    """Wraps a module's forward and sums its wall and CPU seconds (the reference's forward inside the update)."""
+
+    def __init__(self, module):
+        self.inner, self.wall_s, self.cpu_s = module.forward, 0.0, 0.0
+        module.forward = self
+
+    def __call__(self, *args, **kwargs):
+        c, t = time.process_time(), time.perf_counter()
+        try:
+            return self.inner(*args, **kwargs)
+        finally:
+            self.cpu_s += time.process_time() - c
+            self.wall_s += time.perf_counter() - t
+
+
+def rl_step_split(args, recipe) -> dict:
+    from nanochat_cli.formats.export import model_weights
+    from nanochat_cli.infer.engine import Engine
+    from nanochat_cli.infer.forward import NativeModel
+    from nanochat_cli.infer.sampling import SamplingParams
+    from nanochat_cli.kernels import set_threads
+    from nanochat_cli.rl.advantages import group_advantages
+    from nanochat_cli.rl.prompts import build_pool
+    from nanochat_cli.rl.rewards import SandboxReward
+    from nanochat_cli.rl.rollout import rollout
+    from nanochat_cli.rl.trainer import EOT, sample_seed
+    from nanochat_cli.rust.sandbox import ResultCache
+
+    rl = recipe.rl
+    set_threads(args.threads)
+    reward_fn = SandboxReward(rl)
+    try:
+        pool, _ = build_pool(rl, reward_fn.sandbox)  # the prompts' verification reads the disk cache ...
+        reward_fn.sandbox.cache = ResultCache(None)  # ... the samples' verdicts do not: every rep runs rustc
+        model, tokenizer = load_checkpoint_model(args.base)
+        ref, _ = load_checkpoint_model(args.base)
+        ref.eval().requires_grad_(False)
+        ref_forward = TimedForward(ref)
+        params = [p for p in model.parameters() if p.requires_grad]
+        # GradCapture instead of the optimizers: the weights never move, so every rep samples alike (the optimizer
+        # step is left out of the update's time)
+        cap = GradCapture(params)
+        dtype = resolve_dtype(torch.device("cpu"), recipe.train.dtype)
+        autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if dtype == "bf16" else nullcontext
+        tokenizer_json = tokenizer.to_str()
+        eos = {i for i in (tokenizer.token_to_id(EOT),) if i is not None}
+        drawn = random.Random(args.seed).sample(range(len(pool)), args.prompts)
+        prompts = [(i, pool[i], tokenizer.encode(pool[i].problem.prompt, add_special_tokens=False).ids) for i in drawn]
+
+        def params_for(i, g):
+            return SamplingParams(temperature=rl.temperature, top_p=rl.top_p, max_tokens=rl.max_tokens,
+                                  stop=list(pool[i].problem.stop_tokens), seed=sample_seed(rl.seed, 0, 0, i, g))
+
+        reps = []
+        for _ in range(args.reps):
+            reward_fn.memo.clear()  # every rep pays for its rustc runs, as a step of new samples does
+            reward_fn.shapes.clear()
+            rep: dict = {}
+            clock = Clock()
+            model.eval()
+            weights = model_weights(model, tokenizer_json, "rl policy")
+            rep["refresh_export"] = clock.lap()
+            native = NativeModel(weights)
+            rep["refresh_native_model"] = clock.lap()
+            engine = Engine(native, rl.slots, model.cfg.max_seq_len)
+            rep["refresh_engine"] = clock.lap()
+            groups, timing = rollout(engine, tokenizer, eos, prompts, args.group, params_for, reward_fn)
+            rep["rollout"] = clock.lap()
+            rep["generate_wall_s"], rep["reward_wait_wall_s"] = timing.generate_s, timing.reward_wait_s
+            del engine, native, weights
+            model.train()
+            batch = []
+            for grp in groups:
+                adv = group_advantages(grp.rewards, grp.success, rl.algorithm)
+                batch += [(s, float(a)) for s, a in zip(grp.samples, adv)]
+            ref_forward.wall_s = ref_forward.cpu_s = 0.0
+            clock.lap()
+            up = policy_update(model, ref, [cap], params, batch, rl, "cpu", autocast, recipe.optimizer.grad_clip)
+            rep["update"] = clock.lap()
+            rep["reference_forward"] = {"wall_s": ref_forward.wall_s, "cpu_s": ref_forward.cpu_s}
+            samples = [s for g in groups for s in g.samples]
+            rep["samples"], rep["completion_tokens"] = len(samples), timing.tokens
+            rep["update_tokens"], rep["kl"] = up.get("update_tokens"), up.get("kl")
+            rep["rewards"] = [s.reward.level for s in samples]
+            rep["compile_rate"] = _fraction(s.reward.compiled for s in samples)
+            rep["rustc_runs"] = sum(not s.reward.cached for s in samples)
+            if args.rescore:
+                rep["rescore"] = rescore(reward_fn, groups, pool)
+            step_wall = sum(rep[k]["wall_s"] for k in ("refresh_export", "refresh_native_model", "refresh_engine",
+                                                       "rollout", "update"))
+            rep["step_wall_s"] = step_wall
+            rep["samples_per_s"] = len(samples) / step_wall
+            reps.append(rep)
+    finally:
+        reward_fn.close()
+    return {"reps": reps, "prompts": args.prompts, "group": args.group}
+
+
+def rescore(reward_fn, groups, pool) -> dict:
+    """The step's completions scored again with nothing else running: all submitted at once to rl.jobs workers,
+    memo and disk cache off, so rustc's own rate shows (checks/s)."""
+    reward_fn.memo.clear()
+    reward_fn.shapes.clear()
+    clock = Clock()
+    futures = [reward_fn.submit(pool[g.prompt].problem, s.text) for g in groups for s in g.samples if s.tokens]
+    runs = sum(not f.result().cached for f in futures)
+    lap = clock.lap()
+    return {**lap, "checks": len(futures), "rustc_runs": runs, "checks_per_s": len(futures) / lap["wall_s"],
+            "rustc_runs_per_s": runs / lap["wall_s"], "jobs": reward_fn.rl.jobs}
+
+
+def _fraction(xs) -> float:
+    xs = list(xs)
+    return sum(map(bool, xs)) / max(1, len(xs))
+
+
+def _median(reps, *path) -> float:
+    def get(r):
+        for k in path:
+            r = r[k]
+        return r
+    return statistics.median(get(r) for r in reps)
+
+
+def print_step_split(result: dict) -> None:
+    reps = result["reps"]
+    print(f"one RL step: {result['prompts']} prompts x {result['group']} samples, {result['threads']} thread(s), "
+          f"load average {result['load_average'][0]:.1f}; medians of {len(reps)} reps (wall s / CPU s of this process)")
+    for part in ("refresh_export", "refresh_native_model", "refresh_engine", "rollout", "update",
+                 "reference_forward"):
+        print(f"  {part:22s} {_median(reps, part, 'wall_s'):7.2f} / {_median(reps, part, 'cpu_s'):7.2f}")
+    print(f"  rollout: generation {_median(reps, 'generate_wall_s'):.2f} s, waiting for rewards "
+          f"{_median(reps, 'reward_wait_wall_s'):.2f} s, rustc CPU {_median(reps, 'rollout', 'rustc_cpu_s'):.2f} s "
+          f"for {_median(reps, 'rustc_runs'):.0f} runs")
+    print(f"  step {_median(reps, 'step_wall_s'):.2f} s wall: {_median(reps, 'samples_per_s'):.2f} samples/s")
+    if "rescore" in reps[0]:
+        print(f"  rustc alone, {reps[0]['rescore']['jobs']} jobs: {_median(reps, 'rescore', 'checks_per_s'):.2f} "
+              f"checks/s ({_median(reps, 'rescore', 'rustc_runs_per_s'):.2f} rustc runs/s; the rest trivial or "
+              "generic, no rustc)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base", nargs="?", default="runs/rust_small_verified", help="training checkpoint (the RL base)")
@@ -109,9 +277,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--step", action="store_true", help="time one whole RL step of the code on PYTHONPATH instead")
+    ap.add_argument("--rescore", action="store_true", help="--step: also time rustc alone on the step's completions")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     recipe = load_recipe(args.recipe)
+    if args.step:
+        result = rl_step_split(args, recipe)
+        result.update({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                       "machine": f"{cpu_name()}, {os.cpu_count()} logical CPUs", "torch": torch.__version__,
+                       "threads": args.threads, "load_average": list(os.getloadavg())})
+        if args.json:
+            print(json.dumps(result, indent=1))
+        else:
+            print_step_split(result)
+        return
     rl, grad_clip = recipe.rl, recipe.optimizer.grad_clip
     model, _ = load_checkpoint_model(args.base)
     ref, _ = load_checkpoint_model(args.base)

@@ -67,6 +67,10 @@ class ScriptedEngine:
     def length(self, slot):
         return self.cached[slot]
 
+    def take_prefix(self, slot, ids_):  # no prefix reuse: every prompt is prefilled whole
+        self.reset(slot)
+        return 0
+
     def prefill(self, slot, *args, all_logits=False):  # Engine: (slot, ids); ServingBackend: (slot, start, ids)
         ids_ = args[-1]
         start = args[0] if len(args) == 2 else self.cached[slot]

@@ -1,7 +1,8 @@
 """The decode loop, written once: one sequence's constrained first tokens, sampling, text, stop strings, finish.
 
 `generate` (one slot), the serve scheduler (its own continuous batching), the eval engine source and RL rollouts
-(`decode_batch`: many sequences over an engine's slots, G samples per prompt) all step a SequenceDecode:
+(`decode_batch`: many sequences over an engine's slots, G samples per prompt; `step_all` samples all its rows in
+one call) all step a SequenceDecode:
 
     seq = SequenceDecode.start(tokenizer, prompt_ids, SamplingParams(...), eos_ids)
     logits = engine.prefill(slot, seq.prefill_ids)           # token healing may back off the prompt's end
@@ -18,7 +19,7 @@ cuts a character (a limit or EOS after part of one) leaves it as U+FFFD, as toke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -27,7 +28,7 @@ import numpy as np
 from nanochat_cli.infer.detok import TextStream
 from nanochat_cli.infer.engine import ContextFull, Engine
 from nanochat_cli.infer.healing import HealedPrompt, healer_for
-from nanochat_cli.infer.sampling import HistorySampler, SamplingParams
+from nanochat_cli.infer.sampling import HistorySampler, SamplingParams, sample_each
 
 
 class TokenSampler(Protocol):
@@ -83,7 +84,10 @@ class SequenceDecode:
 
     def step(self, logits: np.ndarray, full: bool = False) -> DecodeStep:
         """Sample the next token from logits [V]; full: the context has no room to feed it back."""
-        token = self.sampler.sample(self.heal.mask(logits))
+        return self.accept(self.sampler.sample(self.heal.mask(logits)), full)
+
+    def accept(self, token: int, full: bool = False) -> DecodeStep:
+        """The sampled token (from this sequence's sampler on its masked logits): healing, text, finish reason."""
         self.heal.push(token)
         self.tokens.append(token)
         if token in self.eos_ids:
@@ -103,22 +107,35 @@ class SequenceDecode:
         return self.stream.flush() if self.stream is not None else ""
 
 
+def step_all(seqs: Sequence[SequenceDecode], logits: np.ndarray, full: Sequence[bool]) -> list[DecodeStep]:
+    """seqs[i].step(logits[i], full[i]) for a batch (B, V), the sampling done for all rows at once (sample_each):
+    the same tokens as stepping each sequence alone."""
+    masked = [seq.heal.mask(row) if seq.heal.constrained else row for seq, row in zip(seqs, logits)]
+    if any(m is not row for m, row in zip(masked, logits)):  # a healing constraint replaced some rows
+        logits = np.stack(masked)
+    tokens = sample_each([seq.sampler for seq in seqs], logits)
+    return [seq.accept(t, f) for seq, t, f in zip(seqs, tokens, full)]
+
+
 K = TypeVar("K")
 
 
 def decode_batch(engine: Engine, sequences: Iterable[tuple[K, SequenceDecode]]) -> Iterator[tuple[K, SequenceDecode | None]]:
-    """Decode many sequences over the engine's slots: each free slot takes the next sequence and prefills it, then
-    one batched engine.decode step advances every unfinished slot. Yields (key, seq) as each ends (flushed: seq.text
-    is complete), (key, None) for one whose prompt is empty or does not fit the context. Sequences are drawn
-    lazily, so a generator of G samples per prompt never holds more than the slots in memory."""
+    """Decode many sequences over the engine's slots: each free slot takes the next sequence and prefills it (what
+    a slot already holds of its prompt is copied, not recomputed: Engine.take_prefix), then one batched
+    engine.decode step advances every unfinished slot. Yields (key, seq) as each ends (flushed: seq.text is
+    complete), (key, None) for one whose prompt is empty or does not fit the context. Sequences are drawn lazily,
+    so a generator of G samples per prompt never holds more than the slots in memory."""
     pending = iter(sequences)
     active: dict[int, tuple[K, SequenceDecode, np.ndarray]] = {}  # slot -> (key, sequence, its next logits)
+    decoded: tuple[list[int], np.ndarray] = ([], np.empty(0))  # the last engine.decode: its slots and logits
 
     def start(slot: int) -> Iterator[tuple[K, None]]:
         for key, seq in pending:
-            engine.reset(slot)
+            ids = seq.prefill_ids
+            reused = engine.take_prefix(slot, ids) if ids else 0
             try:
-                logits = engine.prefill(slot, seq.prefill_ids) if seq.prefill_ids else None
+                logits = engine.prefill(slot, ids[reused:]) if ids else None
             except ContextFull:
                 logits = None
             if logits is None:
@@ -130,18 +147,24 @@ def decode_batch(engine: Engine, sequences: Iterable[tuple[K, SequenceDecode]]) 
     for slot in range(engine.n_slots):
         yield from start(slot)
     while active:
+        slots = list(active)
+        # the last decode's rows as they are when no slot was refilled since; else gather each slot's row
+        logits = decoded[1] if slots == decoded[0] else np.stack([active[s][2] for s in slots])
+        steps = step_all([active[s][1] for s in slots], logits, [engine.length(s) >= engine.ctx for s in slots])
         step_slots, step_tokens = [], []
-        for slot, (key, seq, logits) in list(active.items()):
-            step = seq.step(logits, full=engine.length(slot) >= engine.ctx)
+        for slot, step in zip(slots, steps):
             if step.finish_reason:
+                decoded = ([], decoded[1])  # the slot's next row comes from a prefill, not from that decode
+                key, seq, _ = active.pop(slot)
                 seq.flush()
-                del active[slot]
                 yield key, seq
                 yield from start(slot)
             else:
                 step_slots.append(slot)
                 step_tokens.append(step.token)
         if step_slots:
-            for slot, row in zip(step_slots, engine.decode(step_slots, step_tokens)):
+            rows = engine.decode(step_slots, step_tokens)
+            decoded = (step_slots, rows)
+            for slot, row in zip(step_slots, rows):
                 key, seq, _ = active[slot]
                 active[slot] = (key, seq, row)

@@ -4,6 +4,8 @@
     logits = engine.prefill(0, prompt_ids)          # (V,) logits after the prompt (continues the slot's cache)
     logits = engine.decode([0, 2], [tok0, tok2])    # one batched step for slots 0 and 2 -> (2, V)
     engine.truncate(0, n)                           # keep the first n cached tokens (prefix reuse); 0 = reset
+    engine.copy_prefix(0, 3, n)                     # slot 3 takes slot 0's first n cached tokens (a shared prompt)
+    n = engine.take_prefix(3, ids)                  # the longest cached prefix of ids, from any slot, into slot 3
 See nanochat_cli/infer/__init__.py for the whole API.
 """
 
@@ -85,6 +87,41 @@ class Engine:
             n += 1
         if self.has_recurrent_state and n != len(cached):
             return 0
+        return n
+
+    def copy_prefix(self, src: int, dst: int, n: int) -> None:
+        """Make slot dst hold the first n cached tokens of slot src, their KV rows copied: a prompt another slot
+        already prefilled is not computed again (n samples of one prompt in eval, a group in RL). In fast mode the rows
+        are those a prefill of dst would write, bit for bit: each row of a forward is computed on its own
+        (tests/infer/test_decode_batch.py). Not for DeltaNet models, whose recurrent state is not kept per
+        position."""
+        self._check_slot(src)
+        self._check_slot(dst)
+        if self.has_recurrent_state:
+            raise NanochatError("this model has DeltaNet layers, whose recurrent state cannot be copied by position")
+        n = max(0, min(n, self.length(src)))
+        with self.lock:
+            if src != dst:
+                for k, v in self.state.kv.values():
+                    k[dst, :, :n] = k[src, :, :n]
+                    v[dst, :, :n] = v[src, :, :n]
+            self.tokens[dst] = self.tokens[src][:n]
+
+    def take_prefix(self, slot: int, ids) -> int:
+        """Start `slot` on the longest prefix of ids that a slot's cache holds (its own: truncate; another's, such as
+        an earlier sample of the same prompt: copy_prefix) and return its length; 0 resets the slot. At least one
+        token of ids is left to prefill (reusable_prefix)."""
+        self._check_slot(slot)
+        ids = list(ids)
+        sources = [slot] if self.has_recurrent_state else range(self.n_slots)
+        src = max(sources, key=lambda s: (self.reusable_prefix(s, ids), s == slot))  # ties: keep the slot's own
+        n = self.reusable_prefix(src, ids)
+        if n == 0:
+            self.reset(slot)
+        elif src == slot:
+            self.truncate(slot, n)
+        else:
+            self.copy_prefix(src, slot, n)
         return n
 
     def prefill(self, slot: int, ids, all_logits: bool = False) -> np.ndarray:

@@ -330,6 +330,9 @@ class NativeModel:
             x = x[[s.row + s.length - 1 for s in segments]]
         logits = self.head(self.ops.act(x, self.norm, self.cfg.norm_eps))
         cap = self.cfg.logit_softcap
-        if cap > 0:
-            logits = np.float32(cap) * np.tanh(logits / np.float32(cap))
+        if cap > 0:  # cap * tanh(logits / cap), in place on the head's fresh rows: no (N, V) temporaries
+            c = np.float32(cap)
+            logits /= c
+            np.tanh(logits, out=logits)
+            logits *= c
         return logits

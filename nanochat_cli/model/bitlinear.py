@@ -4,15 +4,17 @@ Train mode: fake quantization with straight-through estimators: y = linear(x~, W
 x~ = x + (dequant(quant(x)) - x).detach() and W~ = W + (t*s - W).detach(), so dL/dx = g W~ and dL/dW = g^T x~.
 Eval mode: the integer contract of nanochat_cli.ternary.quant exactly (int8 x trit dot products accumulated
 exactly, then w_scale per group summed in float32 in group order, then x_scale), bit-identical to
-`reference_matmul`. The quantizers here give bit-identical trits/scales/int8 to the numpy ones: the absmean is
-reduced in float64 and rounded once to float32 on both sides, so numpy's and torch's different summation orders
-could only disagree if their float64 sums (exact to ~1e-16) straddled a float32 rounding midpoint. Train and eval
-use the same torch scale; `ternary_weights()` (the export path) runs numpy's `ternarize` itself.
+`reference_matmul`; on CPU its matmuls may run on bf16 units (exact for these integers: `_integer_matmuls`).
+The quantizers here give bit-identical trits/scales/int8 to the numpy ones: the absmean is reduced in float64 and
+rounded once to float32 on both sides, so numpy's and torch's different summation orders could only disagree if
+their float64 sums (exact to ~1e-16) straddled a float32 rounding midpoint. Train and eval use the same torch
+scale; `ternary_weights()` (the export path) runs numpy's `ternarize` itself.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -50,13 +52,31 @@ def quantize_activations(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token int8: q (float32 holding integers in [-127, 127]) and scale (..., 1) = max|x| / 127."""
     x = x.detach().float()
     scale = x.abs().amax(dim=-1, keepdim=True) / ACT_QMAX
-    q = torch.where(scale > 0, x / torch.where(scale > 0, scale, 1.0), 0.0)
-    return q.round().clamp_(-ACT_QMAX, ACT_QMAX), scale
+    q = torch.where(scale > 0, x / torch.where(scale > 0, scale, 1.0), 0.0)  # no data-dependent branch: compiles
+    return q.round_().clamp_(-ACT_QMAX, ACT_QMAX), scale
 
 
 def _exact_dtype(group_len: int) -> torch.dtype:
     # float32 sums of integers are exact while every partial sum stays below 2^24 (and TF32 keeps 127 exactly)
     return torch.float32 if ACT_QMAX * group_len < 2**24 else torch.float64
+
+
+@contextmanager
+def _integer_matmuls(device: torch.device):
+    """Lets oneDNN run the float32 matmuls of the integer path on bf16 units (AMX / AVX512-BF16; ~4x on Sapphire
+    Rapids). Exact: int8 values and trits are bf16 without rounding, oneDNN accumulates bf16 products in float32,
+    and every partial sum is an integer below 2^24 (`_exact_dtype`). The switch is process-wide while it is on, so
+    it is held only around these matmuls; other threads' float32 CPU matmuls in that window would run in bf16."""
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        yield
+        return
+    matmul = torch.backends.mkldnn.matmul
+    before = matmul.fp32_precision
+    matmul.fp32_precision = "bf16"
+    try:
+        yield
+    finally:
+        matmul.fp32_precision = before
 
 
 def integer_linear(x: torch.Tensor, trits: torch.Tensor, scales: torch.Tensor, group_size: int) -> torch.Tensor:
@@ -67,15 +87,19 @@ def integer_linear(x: torch.Tensor, trits: torch.Tensor, scales: torch.Tensor, g
     q, x_scale = quantize_activations(x.reshape(-1, k))
     dtype = _exact_dtype(width)
     q, t = q.to(dtype), trits.to(dtype)
-    with torch.autocast(q.device.type, enabled=False):  # a bf16 autocast would round the integer sums
+    with torch.autocast(q.device.type, enabled=False), _integer_matmuls(q.device):  # bf16 autocast would round
         if scales.shape == (1, 1):
             y = scales[0, 0] * (q @ t.T).to(torch.float32)
         else:
+            # the same float32 operations in the same order as `reference_matmul` (0 + s_0 a_0, + s_1 a_1, ...),
+            # done in place; one matmul per group, because each group's exact integer sums get their own scale.
+            # (One bmm over the groups measured slower: it needs the groups copied out contiguous first.)
+            group_scales = scales.T.contiguous()  # rows contiguous: a strided row makes each multiply ~3x slower
             y = torch.zeros(q.shape[0], m, dtype=torch.float32, device=q.device)
-            for g in range(n_groups):  # group order fixes the float32 rounding the kernels reproduce
+            for g in range(n_groups):
                 cols = slice(g * width, (g + 1) * width)
-                y = y + scales[:, g] * (q[:, cols] @ t[:, cols].T).to(torch.float32)  # exact integer sums
-    return (x_scale * y).reshape(*x.shape[:-1], m)
+                y.add_((q[:, cols] @ t[:, cols].T).to(torch.float32).mul_(group_scales[g]))  # exact integer sums
+    return y.mul_(x_scale).reshape(*x.shape[:-1], m)
 
 
 class BitLinear(nn.Module):
