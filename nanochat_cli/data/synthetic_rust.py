@@ -3953,9 +3953,9 @@ def _format_text(r: random.Random) -> _Prog:
 
 # ---- the public entry point ----
 
-# the item families (structs, enums, traits, std impls, files, macros) register themselves on import
-from nanochat_cli.data import synthetic_items  # noqa: E402, F401
-
+# the other families register themselves on import: items (structs, enums, traits, std impls, files, macros),
+# numbers and control flow, strings and bytes, collections and user-defined types
+from nanochat_cli.data import synthetic_items, synthetic_numeric, synthetic_text, synthetic_types  # noqa: F401
 
 FAMILIES = tuple(sorted(_FAMILIES))
 """Names of the template families, which are also the snippets' `group` (the unit of the train/val split)."""

@@ -94,7 +94,7 @@ def _build_and_run(text: str) -> str | None:
         src, exe = Path(tmp) / "main.rs", Path(tmp) / "main"
         src.write_text(text)
         built = subprocess.run(["rustc", "--edition", "2021", "-C", "opt-level=0", "-o", str(exe), str(src)],
-                               capture_output=True, text=True, timeout=120, check=False)
+                               capture_output=True, text=True, timeout=300, check=False)
         if built.returncode:
             return built.stderr[-2000:]
         ran = subprocess.run([str(exe)], cwd=tmp, capture_output=True, text=True, timeout=10, check=False)
@@ -111,17 +111,3 @@ def test_every_family_builds_and_passes_its_asserts():
                     for (family, text, params), err in zip(cases, pool.map(lambda c: _build_and_run(c[1]), cases))
                     if err is not None]
     assert not failures, "\n\n".join(f"{f} ({p}):\n{t}\n{e}" for f, p, t, e in failures[:3])
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc not installed")
-def test_item_families_build_and_pass_in_one_crate():
-    """Three programs of each item family, checked as one crate (the verifier's batching) to keep it cheap."""
-    from nanochat_cli.data.verify import batch_program, batchable
-    from nanochat_cli.data.snippet import Snippet
-
-    rng = random.Random(6)
-    texts = [program(family, rng)[0] for family in ITEM_FAMILIES for _ in range(3)]
-    assert all(batchable(Snippet("synthetic", "g", "bin", t)) for t in texts)
-    err = _build_and_run(batch_program(texts))
-    assert err is None, err
