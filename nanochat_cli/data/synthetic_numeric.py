@@ -696,26 +696,25 @@ def _dec(r: random.Random, lo: int, hi: int) -> float:
 
 @_numeric_family("geometry_f64")
 def _geometry_f64(r: random.Random) -> _Prog:
-    shapes = {
-        "circle_area": (["circle_area", "area_of_circle", "disk_area"], ["radius", "r"], "PI * $p0 * $p0",
+    shapes = {  # function names, body (None: written below), value from the arguments, doc
+        "circle_area": (["circle_area", "area_of_circle", "disk_area"], "PI * $p0 * $p0",
                         lambda a: math.pi * a[0] * a[0], "The area of a circle with radius `$p0`."),
-        "circumference": (["circumference", "circle_perimeter", "perimeter_of_circle"], ["radius", "r"],
-                          "2.0 * PI * $p0", lambda a: 2.0 * math.pi * a[0], "The distance around a circle of radius `$p0`."),
-        "sphere_volume": (["sphere_volume", "volume_of_sphere", "ball_volume"], ["radius", "r"],
-                          "4.0 / 3.0 * PI * $p0.powi(3)", lambda a: 4.0 / 3.0 * math.pi * a[0] ** 3,
-                          "The volume of a sphere with radius `$p0`."),
-        "cylinder": (["cylinder_volume", "volume_of_cylinder", "can_volume"], ["radius", "r"],
-                     "PI * $p0 * $p0 * $p1", lambda a: math.pi * a[0] * a[0] * a[1],
+        "circumference": (["circumference", "circle_perimeter", "perimeter_of_circle"], "2.0 * PI * $p0",
+                          lambda a: 2.0 * math.pi * a[0], "The distance around a circle of radius `$p0`."),
+        "sphere_volume": (["sphere_volume", "volume_of_sphere", "ball_volume"], "4.0 / 3.0 * PI * $p0.powi(3)",
+                          lambda a: 4.0 / 3.0 * math.pi * a[0] ** 3, "The volume of a sphere with radius `$p0`."),
+        "cylinder": (["cylinder_volume", "volume_of_cylinder", "can_volume"], "PI * $p0 * $p0 * $p1",
+                     lambda a: math.pi * a[0] * a[0] * a[1],
                      "The volume of a cylinder with radius `$p0` and height `$p1`."),
-        "heron": (["triangle_area_from_sides", "heron_area", "area_from_sides"], ["a", "side_a"], None, None,
+        "heron": (["triangle_area_from_sides", "heron_area", "area_from_sides"], None, None,
                   "The area of a triangle with sides `$p0`, `$p1` and `$p2` (Heron's formula)."),
-        "distance": (["distance", "euclid_distance", "point_distance"], ["x1", "ax"], None,
+        "distance": (["distance", "euclid_distance", "point_distance"], None,
                      lambda a: math.hypot(a[2] - a[0], a[3] - a[1]), "The straight-line distance between two points."),
     }
     which = r.sample(list(shapes), r.randint(1, 2))
     items, checks, uses = [], [], set()
     for key in which:
-        names, _, expr, value, doc_text = shapes[key]
+        names, expr, value, doc_text = shapes[key]
         fn = r.choice(names)
         if key == "heron":
             ps = r.choice([["a", "b", "c"], ["x", "y", "z"], ["side_a", "side_b", "side_c"]])
