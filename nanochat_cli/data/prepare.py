@@ -107,6 +107,11 @@ def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
         d.pop("renamed_copies", None)  # the key came later: corpora without copies keep their names
     if any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
         d["tokenizer_sha256"] = tokenizer_sha256
+        d["snippet_order"] = "shuffled"  # snippet corpora built before the shuffle keep their (old) names
+        if "synthetic" in data.sources:  # new generator families change the programs a recipe draws
+            from nanochat_cli.data.synthetic_rust import FAMILIES
+
+            d["synthetic_families"] = hashlib.sha256(" ".join(FAMILIES).encode()).hexdigest()[:12]
     else:
         for k in VERIFIED_CORPUS_KEYS:
             d.pop(k, None)
@@ -371,8 +376,12 @@ def prepare_data(recipe: Recipe, show_progress: bool = True, force: bool = False
                 split_docs[split] += getattr(files, split)
                 labels[split] += ["files"] * len(getattr(files, split))
             if snippets:
-                split_docs[split] += [s.text for s in getattr(snippets, split)]
-                labels[split] += [s.source for s in getattr(snippets, split)]
+                # in a seeded shuffle: side by side, a snippet and its renamed copy (or two programs of one family)
+                # would teach every training window to write the previous program again
+                docs = [(s.text, s.source) for s in getattr(snippets, split)]
+                random.Random(f"{data.seed}:{split}").shuffle(docs)
+                split_docs[split] += [text for text, _ in docs]
+                labels[split] += [src for _, src in docs]
 
         # tokenizer + shards, built in a temp dir renamed into place at the end
         tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")

@@ -3265,12 +3265,13 @@ def _point_struct(r: random.Random) -> _Prog:
             x: $T,
             y: $T,
         }
-        """, kw) + "\n\nimpl " + S + " {\n" + _sub("""
-            fn new(x: $T, y: $T) -> Self {
-                $S { x, y }
-            }
-        """, kw).replace("\n", "\n    ").rstrip() + "".join(_sub(defs[m], kw) for m in methods if m in defs)
-    text += "\n}\n"
+        """, kw)
+    fns = [_sub("""
+        fn new(x: $T, y: $T) -> Self {
+            $S { x, y }
+        }
+        """, kw)] + [_sub(defs[m], kw) for m in methods if m in defs]
+    text += "\n\nimpl " + S + " {\n" + textwrap.indent("\n\n".join(fns), "    ") + "\n}\n"
     if "from_tuple" in methods:
         text += _sub("""
 
@@ -3954,8 +3955,17 @@ def _format_text(r: random.Random) -> _Prog:
 # ---- the public entry point ----
 
 # the other families register themselves on import: items (structs, enums, traits, std impls, files, macros),
-# numbers and control flow, strings and bytes, collections and user-defined types
-from nanochat_cli.data import synthetic_items, synthetic_numeric, synthetic_text, synthetic_types  # noqa: F401
+# numbers and control flow, strings and bytes, collections and user-defined types, classic algorithms, the
+# language's idioms (lifetimes, closures, iterator adaptors, slice patterns, Rc/RefCell...), everyday small tasks
+from nanochat_cli.data import (  # noqa: F401
+    synthetic_algorithms,
+    synthetic_idioms,
+    synthetic_items,
+    synthetic_numeric,
+    synthetic_tasks,
+    synthetic_text,
+    synthetic_types,
+)
 
 FAMILIES = tuple(sorted(_FAMILIES))
 """Names of the template families, which are also the snippets' `group` (the unit of the train/val split)."""

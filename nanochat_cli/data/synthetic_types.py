@@ -638,7 +638,8 @@ def _grid_neighbours(r: random.Random) -> _Prog:
             }}
             n"""
         if len(arr) > 60:
-            body = body.replace(f"[{arr}]", "[\n    " + ",\n    ".join(f"({a}, {b})" for a, b in offs) + ",\n]")
+            # one offset per line, at the body's own indentation (the body is dedented as a whole afterwards)
+            body = body.replace(f"[{arr}]", "[\n" + "".join(f"{' ' * 16}({a}, {b}),\n" for a, b in offs) + " " * 12 + "]")
         style = "offsets"
     else:
         body = """

@@ -80,7 +80,7 @@ def _stub_programs(n: int, seed: int) -> list[Snippet]:
 @pytest.fixture
 def stub_synthetic(monkeypatch):
     monkeypatch.setitem(sys.modules, "nanochat_cli.data.synthetic_rust",
-                        types.SimpleNamespace(synthetic_programs=_stub_programs))
+                        types.SimpleNamespace(synthetic_programs=_stub_programs, FAMILIES=("family0", "family1")))
     monkeypatch.setattr(prepare_mod, "evaluation_prompts", lambda: [EVAL_PROMPT])
     monkeypatch.setattr(prepare_mod, "evaluation_bodies", lambda: [EVAL_TESTS])
 
@@ -106,7 +106,7 @@ def test_prepare_builds_a_verified_corpus_split_by_group(tmp_path, stub_syntheti
     assert len(records) == 13 and {r["status"] for r in records} == {"OK", "SyntaxError"}
     # the shards hold exactly the passing programs, each group on one side
     tok = p.tokenizer()
-    sides = {}
+    sides, order = {}, {}
     for split in ("train", "val"):
         ids = np.asarray(p.tokens(split))
         docs = [tok.decode(d[:-1].tolist()) for d in np.split(ids, np.flatnonzero(ids == 0) + 1)[:-1]]
@@ -114,8 +114,18 @@ def test_prepare_builds_a_verified_corpus_split_by_group(tmp_path, stub_syntheti
             i = int(d.split("square_plus_")[1].split("(")[0])
             assert d == _program(i)
             assert sides.setdefault(i % 4, split) == split
+            order.setdefault(split, []).append(i)
     assert len(sides) == 4
+    # in a seeded shuffle, not the generator's order (where a program's renamed copy would follow it)
+    assert order["train"] != sorted(order["train"])
     assert prepare_data(_snippet_recipe(tmp_path), show_progress=False).dir == p.dir  # reused
+
+
+def test_the_generator_families_enter_the_cache_key(tmp_path, stub_synthetic, monkeypatch):
+    recipe = _snippet_recipe(tmp_path, "data.verify=false")
+    before = prepare_mod.data_dir(recipe)
+    monkeypatch.setattr(sys.modules["nanochat_cli.data.synthetic_rust"], "FAMILIES", ("family0", "family1", "new"))
+    assert prepare_mod.data_dir(recipe) != before  # new families draw other programs: another corpus
 
 
 def test_tokenizer_from_reuses_the_ids_and_enters_the_cache_key(tmp_path, stub_synthetic):
