@@ -107,8 +107,8 @@ def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
         d.pop("renamed_copies", None)  # the key came later: corpora without copies keep their names
     if any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
         d["tokenizer_sha256"] = tokenizer_sha256
-        d["snippet_order"] = "shuffled"  # snippet corpora built before the shuffle keep their (old) names
-        if "synthetic" in data.sources:  # new generator families change the programs a recipe draws
+        d["snippet_order"] = "shuffled"  # a snippet corpus written in the older, unshuffled order is not reused
+        if "synthetic" in data.sources:  # added or removed families change the programs a recipe draws
             from nanochat_cli.data.synthetic_rust import FAMILIES
 
             d["synthetic_families"] = hashlib.sha256(" ".join(FAMILIES).encode()).hexdigest()[:12]
