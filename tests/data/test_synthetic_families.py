@@ -69,7 +69,7 @@ def test_every_family_builds_and_passes_in_one_crate(module):
 @pytest.mark.parametrize("family", sr.FAMILIES)
 def test_every_family_indents_one_level_at_a_time(family):
     """rustfmt's shape for every family, those of synthetic_rust and synthetic_items included: indents in steps
-    of four, never more than one level deeper than the line before, and an item's `}` alone on its line."""
+    of four, never more than one level deeper than the line before, and no doc comment on an item's closing line."""
     rng = random.Random(3)
     for _ in range(10):
         text = _program(family, rng)
