@@ -34,17 +34,8 @@ from nanochat_cli.data.synthetic_rust import (
 )
 
 
-def _rows(m: list[list]) -> str:
-    """A matrix argument: a slice of `vec!` rows."""
-    return "&[" + ", ".join(_lit(row) for row in m) + "]"
-
-
 def _word(r: random.Random, alphabet: str, lo: int, hi: int) -> str:
     return "".join(r.choice(alphabet) for _ in range(r.randrange(lo, hi)))
-
-
-def _edges_lit(edges: list[tuple]) -> str:
-    return "&[" + ", ".join(_lit(e) for e in edges) + "]"
 
 
 def _sig(sig: str, kw: dict) -> str:
@@ -498,7 +489,7 @@ def _min_path_sum(r: random.Random) -> _Prog:
             for j in range(w):
                 prev = [dp[a][b] for a, b in ((i - 1, j), (i, j - 1)) if a >= 0 and b >= 0]
                 dp[i][j] = g[i][j] + min(prev, default=0)
-        checks.append(_check(f"{kw['fn']}({_rows(g)})", dp[-1][-1]))
+        checks.append(_check(f"{kw['fn']}({_slice(g)})", dp[-1][-1]))
     doc = _doc(r, [("Returns the smallest sum of a path from the top-left to the bottom-right cell of `$g`,\n"
                    "moving only right or down. The grid must not be empty."),
                    "Minimum path cost through a grid of costs, stepping right or down each time.",
@@ -683,7 +674,7 @@ def _components(r: random.Random) -> _Prog:
         n = r.randrange(1, 9)
         edges = _random_edges(r, n, r.randrange(0, n + 1), False)
         edges = [e if r.random() < 0.5 else e[::-1] for e in edges]
-        checks.append(_check(f"{kw['fn']}({n}, {_edges_lit(edges)})", _component_count(n, edges)))
+        checks.append(_check(f"{kw['fn']}({n}, {_slice(edges)})", _component_count(n, edges)))
     doc = _doc(r, [("Counts the connected components of an undirected graph with nodes `0..$n` and the\n"
                    "given `$e`."),
                    "Returns how many separate groups the nodes `0..$n` form once every pair in `$e` is linked.",
@@ -890,13 +881,13 @@ def _dag_check(r: random.Random) -> _Prog:
                                 ready.append(b)
             pos = {v: i for i, v in enumerate(order)}
             valid = all(pos[a] < pos[b] for a, b in edges)
-            line = _check(f"{kw['fn']}({n}, {_edges_lit(edges)}, {_slice(order)})", valid)
+            line = _check(f"{kw['fn']}({n}, {_slice(edges)}, {_slice(order)})", valid)
             if len(line) > 96:
                 checks.append(f"let {kw['e']} = {_lit(edges)};")
                 line = _check(f"{kw['fn']}({n}, &{kw['e']}, {_slice(order)})", valid)
             checks.append(line)
         else:
-            checks.append(_check(f"{kw['fn']}({n}, {_edges_lit(edges)})", ok if task == "acyclic" else not ok))
+            checks.append(_check(f"{kw['fn']}({n}, {_slice(edges)})", ok if task == "acyclic" else not ok))
     doc = _doc(r, phr + ["Works on a dependency graph given as an edge list over the nodes `0..$n`."], kw)
     return _Prog([_fn(sig, body, kw, doc)], checks, helpers=helpers, params=task)
 
@@ -1780,11 +1771,11 @@ def _matrix_walk(r: random.Random) -> _Prog:
         h, w = r.randrange(1, 4), r.randrange(1, 4)
         m = [[r.randrange(-9 if task == "multiply" else 0, 10) for _ in range(w)] for _ in range(h)]
         if arity == 1:
-            checks.append(f"assert_eq!({kw['fn']}({_rows(m)}), {_lit(ref(m))});")
+            checks.append(f"assert_eq!({kw['fn']}({_slice(m)}), {_lit(ref(m))});")
         else:
             bw = r.randrange(1, 3)
             b = [[r.randrange(-9, 10) for _ in range(bw)] for _ in range(w)]
-            line = f"assert_eq!({kw['fn']}({_rows(m)}, {_rows(b)}), {_lit(ref(m, b))});"
+            line = f"assert_eq!({kw['fn']}({_slice(m)}, {_slice(b)}), {_lit(ref(m, b))});"
             if len(line) > 96:
                 checks += [f"let left = {_lit(m)};", f"let right = {_lit(b)};"]
                 line = f"assert_eq!({kw['fn']}(&left, &right), {_lit(ref(m, b))});"

@@ -11,6 +11,7 @@ families in `synthetic_rust`.
 from __future__ import annotations
 
 import random
+import textwrap
 from bisect import insort
 from itertools import pairwise
 
@@ -33,16 +34,6 @@ from nanochat_cli.data.synthetic_rust import (
 from nanochat_cli.data.synthetic_types import _block, _let_vec, _method
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _Vec(xs: list, ty: str) -> _Raw:
-    """An expected `Vec` that `_check` passes through: `vec![...]`, or a typed empty `Vec` (see `_vec`)."""
-    return _Raw(_vec(xs, ty))
-
-
-def _indent(body: str) -> str:
-    """`body` one level in (blank lines stay empty), for items assembled by hand."""
-    return "\n".join("    " + line if line else "" for line in body.split("\n"))
 
 
 # ---- lifetimes and borrowed data ----
@@ -251,7 +242,7 @@ def _bound_generic(r: random.Random) -> _Prog:
         sig = f"fn {fn}<T>({params}) -> {ret}\nwhere\n    T: {bound},\n{{"
     else:
         sig = f"fn {fn}<T: {bound}>({params}) -> {ret} {{"
-    text = _doc(r, [d.replace("XS", xs) for d in doc]) + sig + "\n" + _indent(body) + "\n}\n"
+    text = _doc(r, [d.replace("XS", xs) for d in doc]) + sig + "\n" + textwrap.indent(body, "    ") + "\n}\n"
     return _Prog([text], checks, uses=uses, params=f"{task} where={where}")
 
 
@@ -377,7 +368,7 @@ def _impl_iter_fn(r: random.Random) -> _Prog:
         for _ in range(2):
             ws = r.sample(_WORDS, r.randrange(2, 7))
             s, n = " ".join(ws), r.randrange(3, 7)
-            checks.append(_check(f"{kw['fn']}({_lit(s)}, {n}).collect::<Vec<_>>()", _Vec([w for w in ws if len(w) >= n], "&str")))
+            checks.append(_check(f"{kw['fn']}({_lit(s)}, {n}).collect::<Vec<_>>()", _vec([w for w in ws if len(w) >= n], "&str")))
             checks.append(_check(f"{kw['fn']}({_lit(s)}, {n}).count()", sum(len(w) >= n for w in ws)))
     else:
         kw = {"fn": r.choice(["squares", "squared", "each_squared"]), "xs": r.choice(_SEQ)}
@@ -548,7 +539,7 @@ def _scan_state(r: random.Random) -> _Prog:
             out = []
             for j, x in enumerate(xs):
                 out.append(out[-1] + 1 if j and x > xs[j - 1] else 1)
-            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _Vec(out, "usize")))
+            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _vec(out, "usize")))
     else:
         kw = {"fn": r.choice(["balances", "running_balance", "account_history"]), "T": T,
               "s": r.choice(["start", "opening", "initial"]), "ch": r.choice(["changes", "moves", "transactions"])}
@@ -588,7 +579,7 @@ def _scan_state(r: random.Random) -> _Prog:
                 if bal < 0:
                     break
                 out.append(bal)
-            checks.append(_check(f"{kw['fn']}({s}, {_slice(ch)})", _Vec(out, T)))
+            checks.append(_check(f"{kw['fn']}({s}, {_slice(ch)})", _vec(out, T)))
     return _Prog([_fn(sig, body, kw, doc)], checks, params=f"{task} {T}")
 
 
@@ -614,7 +605,7 @@ def _zip_chain(r: random.Random) -> _Prog:
         checks = []
         for i in range(3):
             xs = [r.randrange(0, 60) for _ in range(r.randrange(0 if i == 2 else 2, 8))]
-            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _Vec([xs[j] + xs[-1 - j] for j in range(len(xs) // 2)], T)))
+            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _vec([xs[j] + xs[-1 - j] for j in range(len(xs) // 2)], T)))
     elif task == "diffs":
         T = r.choice(["i32", "i64"])
         kw = {"fn": r.choice(["differences", "deltas", "steps_between"]), "xs": r.choice(_SEQ), "T": T}
@@ -630,7 +621,7 @@ def _zip_chain(r: random.Random) -> _Prog:
         checks = []
         for i in range(3):
             xs = [r.randrange(-30, 30) for _ in range(r.randrange(0 if i == 2 else 2, 8))]
-            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _Vec([b - a for a, b in pairwise(xs)], T)))
+            checks.append(_check(f"{kw['fn']}({_slice(xs)})", _vec([b - a for a, b in pairwise(xs)], T)))
     else:
         kw = {"fn": r.choice(["mirror", "palindromize", "reflect"]), "xs": r.choice(_SEQ), "T": T}
         sig = "fn $fn($xs: &[$T]) -> Vec<$T>"
@@ -778,7 +769,7 @@ def _let_else(r: random.Random) -> _Prog:
         for i in range(3):
             xs = [r.randrange(0, 60) for _ in range(r.randrange(0 if i == 2 else 1, 7))]
             checks.append(_check(f"{kw['fn']}({_lit(xs) if xs else 'Vec::new()'})",
-                                 _Vec([x // 2 if x % 2 == 0 else x for x in reversed(xs)], "u32")))
+                                 _vec([x // 2 if x % 2 == 0 else x for x in reversed(xs)], "u32")))
     return _Prog([_fn(sig, body, kw, doc)], checks, params=task)
 
 
@@ -867,7 +858,7 @@ def _mem_take(r: random.Random) -> _Prog:
             checks.append(_check(f"{v}.{push}({x})", _some(pending) if full else None))
             if full:
                 pending = []
-        checks += [_check(f"{v}.{flush}()", _Vec(pending, "i32")), _check(f"{v}.{flush}().is_empty()", True)]
+        checks += [_check(f"{v}.{flush}()", _vec(pending, "i32")), _check(f"{v}.{flush}().is_empty()", True)]
         return _Prog([struct, impl], checks, uses=uses, params=f"{task} {take[:8]}")
     if task == "tracker":
         S = r.choice(["Tracker", "Latest", "Current"])
@@ -1073,7 +1064,7 @@ def _btree_range(r: random.Random) -> _Prog:
         checks = [f"let mut {m} = BTreeMap::new();", *(f"{m}.insert({t}, {_lit(log[t])});" for t in shown)]
         for _ in range(2):
             lo, hi = sorted(r.sample(range(62), 2))
-            checks.append(_check(f"{kw['fn']}(&{m}, {lo}, {hi})", _Vec([log[t] for t in vals if lo <= t < hi], "&str")))
+            checks.append(_check(f"{kw['fn']}(&{m}, {lo}, {hi})", _vec([log[t] for t in vals if lo <= t < hi], "&str")))
         return _Prog([_fn(sig, body, kw, doc)], checks, uses=["std::collections::BTreeMap"], params=task)
     T = r.choice(["i32", "u32", "i64"])
     kw = {"T": T, "set": r.choice(["set", "seen", "marks", "slots"])}

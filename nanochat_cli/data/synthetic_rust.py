@@ -83,9 +83,10 @@ def _slice(xs: list) -> str:
     return "&[" + ", ".join(map(_lit, xs)) + "]"
 
 
-def _vec(xs: list, ty: str) -> str:
-    """An expected Vec: `vec![...]`, or `Vec::<T>::new()` when empty (a bare `vec![]` cannot infer its type)."""
-    return _lit(xs) if xs else f"Vec::<{ty}>::new()"
+def _vec(xs: list, ty: str) -> _Raw:
+    """An expected Vec: `vec![...]`, or `Vec::<T>::new()` when empty (a bare `vec![]` cannot infer its type);
+    Rust text, so `_check` and `_lit` pass it through."""
+    return _Raw(_lit(xs) if xs else f"Vec::<{ty}>::new()")
 
 
 def _owned(s: str, r: random.Random) -> str:
@@ -3895,7 +3896,7 @@ def _text_lines(r: random.Random) -> _Prog:
         py = [(l.strip().removeprefix("//")).strip() for l in text.split("\n")]
         if text == "":
             py = []
-        exp = _Raw(_vec(py, "String") if py else "Vec::<String>::new()")
+        exp = _vec(py, "String")
         phr = ["Returns the lines of `$s`, trimmed, with a leading `//` and the space after it removed."]
     checks = [f"let {kw['s']} = {_lit(text)};", f"assert_eq!({kw['fn']}({kw['s']}), {_lit(exp)});"]
     return _Prog([_fn(sig, body, kw, _doc(r, phr, kw))], checks, params=task)

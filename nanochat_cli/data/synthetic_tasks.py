@@ -50,11 +50,6 @@ def _str_arg(r: random.Random):
     return ("&str", _lit) if r.random() < 0.7 else ("String", lambda s: _owned(s, r))
 
 
-def _expect_vec(xs: list, T: str) -> _Raw:
-    """An expected Vec as Rust text for `_check`, typed when empty (`vec![]` alone cannot infer its type)."""
-    return _Raw(_vec(xs, T))
-
-
 def _sentence(r: random.Random, k: int) -> str:
     return " ".join(r.choice(_WORDS) for _ in range(k))
 
@@ -93,7 +88,7 @@ def _adjacent_pairs(r: random.Random) -> _Prog:
     checks = []
     for k in [r.randrange(3, 7), r.randrange(2, 5), r.randrange(0, 2)]:
         xs = _ints(r, T, k)
-        checks.append(_check(f"{kw['fn']}({arg(xs)})", _expect_vec([py(a, b) for a, b in pairwise(xs)], T)))
+        checks.append(_check(f"{kw['fn']}({arg(xs)})", _vec([py(a, b) for a, b in pairwise(xs)], T)))
     return _Prog([_fn("fn $fn($xs: $P) -> Vec<$T>", body, kw, doc)], checks, params=f"{op} {style} {P}")
 
 
@@ -192,7 +187,7 @@ def _running_extreme(r: random.Random) -> _Prog:
         for x in xs:
             best = x if best is None else (max if most else min)(best, x)
             out.append(best)
-        checks.append(_check(f"{kw['fn']}({arg(xs)})", _expect_vec(out, T)))
+        checks.append(_check(f"{kw['fn']}({arg(xs)})", _vec(out, T)))
     return _Prog([_fn("fn $fn($xs: $P) -> Vec<$T>", body, kw, doc)], checks, params=f"{m} {style} {P}")
 
 
@@ -230,7 +225,7 @@ def _index_edit(r: random.Random) -> _Prog:
         for k in [r.randrange(3, 7), 1, 0]:
             xs = gen(k)
             exp = xs[-1:] + xs[1:-1] + xs[:1] if len(xs) > 1 else xs
-            checks.append(_check(f"{kw['fn']}({arg(xs)})", _expect_vec(exp, T)))
+            checks.append(_check(f"{kw['fn']}({arg(xs)})", _vec(exp, T)))
         phr = ["Returns `$xs` with its first and last elements swapped.",
                "Swaps the first element with the last one; shorter inputs come back unchanged.",
                "Exchanges the two ends of `$xs`."]
@@ -243,7 +238,7 @@ def _index_edit(r: random.Random) -> _Prog:
         for k in [r.randrange(3, 7), r.randrange(2, 5)]:
             xs = gen(k)
             for i in sorted({0, r.randrange(k), k - 1}):
-                checks.append(_check(f"{kw['fn']}({_slice(xs)}, {i})", _expect_vec(xs[:i] + xs[i + 1:], T)))
+                checks.append(_check(f"{kw['fn']}({_slice(xs)}, {i})", _vec(xs[:i] + xs[i + 1:], T)))
         phr = ["Returns a copy of `$xs` without the element at position `$i`.\n\n`$i` must be a valid index.",
                "Removes the element at index `$i`, keeping the order of the rest.",
                "Builds a new vector from `$xs` leaving out the item at `$i` (which must be in bounds)."]
@@ -261,7 +256,7 @@ def _index_edit(r: random.Random) -> _Prog:
                     out"""}[style]
         xs = gen(r.randrange(4, 8))
         for n in [r.randrange(1, 4), 0, len(xs) + r.randrange(0, 3)]:
-            checks.append(_check(f"{kw['fn']}({_slice(xs)}, {n})", _expect_vec(xs[len(xs) - min(n, len(xs)):], T)))
+            checks.append(_check(f"{kw['fn']}({_slice(xs)}, {n})", _vec(xs[len(xs) - min(n, len(xs)):], T)))
         phr = ["Returns the last `$n` elements of `$xs`, or all of them if there are fewer.",
                "Copies the final `$n` items of `$xs` in their original order.",
                "Takes the tail of length `$n` from `$xs` (the whole slice when `$n` is too big)."]
@@ -307,7 +302,7 @@ def _parity_positions(r: random.Random) -> _Prog:
                         i += 2;
                     }}
                     out"""}[style]
-        py = lambda xs: _expect_vec(xs[start::2], T)
+        py = lambda xs: _vec(xs[start::2], T)
         which = "even" if start == 0 else "odd"
         phr = [f"Returns the elements of `$xs` at {which} indices (counting from 0).",
                f"Collects every other element of `$xs`, starting at index {start}.",
@@ -495,7 +490,7 @@ def _exactly_once(r: random.Random) -> _Prog:
         xs = [_ch(c) for c in r.choices("abcdef", k=k)] if T == "char" else _ints(r, T, k, 0, 7)
         c = Counter(xs)
         exp = [x for x in xs if c[x] == 1] if once else list(dict.fromkeys(x for x in xs if c[x] > 1))
-        checks.append(_check(f"{kw['fn']}({arg(xs)})", _expect_vec(exp, T)))
+        checks.append(_check(f"{kw['fn']}({arg(xs)})", _vec(exp, T)))
     return _Prog([_fn("fn $fn($xs: $P) -> Vec<$T>", body, kw, doc)], checks, uses=uses,
                  params=f"{'once' if once else 'repeat'} {style} {P}")
 
@@ -622,7 +617,7 @@ def _interleave(r: random.Random) -> _Prog:
             x, y = gen(ka), gen(kb)
             n = min(ka, kb)
             exp = [v for p in zip(x, y) for v in p] + x[n:] + y[n:]
-            checks.append(_check(f"{kw['fn']}({_slice(x)}, {_slice(y)})", _expect_vec(exp, T)))
+            checks.append(_check(f"{kw['fn']}({_slice(x)}, {_slice(y)})", _vec(exp, T)))
         phr = ["Takes elements from `$a` and `$b` in turn, starting with `$a`; leftovers go at the end.",
                ("Interleaves two slices as `$a[0], $b[0], $a[1], $b[1], ...`.\n\n"
                 "Whatever is left of the longer slice is appended."),
@@ -667,7 +662,7 @@ def _merge_sorted(r: random.Random) -> _Prog:
     for ka, kb in [(r.randrange(2, 6), r.randrange(2, 6)), (r.randrange(0, 4), r.randrange(1, 4)), (0, 0)]:
         x, y = sorted(_ints(r, T, ka, -9, 20)), sorted(_ints(r, T, kb, -9, 20))
         exp = sorted(set(x + y)) if dedup else sorted(x + y)
-        checks.append(_check(f"{kw['fn']}({_slice(x)}, {_slice(y)})", _expect_vec(exp, T)))
+        checks.append(_check(f"{kw['fn']}({_slice(x)}, {_slice(y)})", _vec(exp, T)))
     sig = "fn $fn($a: &[$T], $b: &[$T]) -> Vec<$T>"
     return _Prog([_fn(sig, body, kw, doc)], checks, params=f"{style} dedup={dedup} {T}")
 
@@ -695,7 +690,7 @@ def _zip_pairs(r: random.Random) -> _Prog:
             out"""
         for ka, kb in [(3, 3), (r.randrange(1, 5), r.randrange(1, 5)), (0, 2)]:
             x, y = gt(ka), gu(kb)
-            exp = _Raw(_vec(list(zip(x, y)), f"({T}, {U})"))
+            exp = _vec(list(zip(x, y)), f"({T}, {U})")
             checks.append(_check(f"{kw['fn']}({_slice(x)}, {_slice(y)})", exp))
         phr = ["Pairs up the elements of `$a` and `$b` position by position; extra elements are dropped.",
                "Returns `($a[i], $b[i])` for every index both slices have.",
@@ -730,7 +725,7 @@ def _zip_pairs(r: random.Random) -> _Prog:
             out"""
         for k in [r.randrange(3, 6), 1]:
             x = gt(k)
-            checks.append(_check(f"{kw['fn']}({_slice(x)})", _Raw(_vec(list(pairwise(x)), f"({T}, {T})"))))
+            checks.append(_check(f"{kw['fn']}({_slice(x)})", _vec(list(pairwise(x)), f"({T}, {T})")))
         phr = ["Returns each element of `$xs` paired with the one after it.",
                "Lists the consecutive pairs `($xs[i], $xs[i + 1])`.",
                "Builds the pairs of neighbouring elements of `$xs`, in order."]
@@ -1356,7 +1351,7 @@ def _row_extremes(r: random.Random) -> _Prog:
                 out.push(best);
             }}
             out"""
-        py = lambda g: _expect_vec([(max if m == "max" else min)(row) for row in g], T)
+        py = lambda g: _vec([(max if m == "max" else min)(row) for row in g], T)
         word = "largest" if m == "max" else "smallest"
         phr = [f"Returns the {word} value of each row of `$m` (rows are non-empty).",
                f"Collects the {m}imum of every row, top to bottom.",

@@ -58,7 +58,7 @@ def _spaced(r: random.Random, words: list[str]) -> str:
 
 def _strings(xs: list[str]) -> _Raw:
     """An expected `Vec<String>` (compared with a `vec!` of `&str`, or typed when empty)."""
-    return _Raw(_vec(xs, "String"))
+    return _vec(xs, "String")
 
 
 # ---- words ----
@@ -263,7 +263,7 @@ def _key_value(r: random.Random) -> _Prog:
                 .filter_map(|part| part.split_once('='))
                 .filter_map(|($k, $v)| $v.trim().parse().ok().map(|n| ($k.trim(), n)))
                 .collect()"""])
-        checks = [f"let {kw['s']} = {_lit(line)};", _check(f"{kw['fn']}({kw['s']})", _Raw(_vec(good, f"(&str, {T})")))]
+        checks = [f"let {kw['s']} = {_lit(line)};", _check(f"{kw['fn']}({kw['s']})", _vec(good, f"(&str, {T})"))]
         phr = [("Parses `$s`, a `$sep`-separated list of `key=value` pairs, into `(key, value)` tuples.\n\n"
                "Parts without `=` or whose value is not a number are skipped."),
                "Splits `$s` on `$sep` and keeps each `key=value` part whose value parses as `$T`.",
@@ -1229,7 +1229,7 @@ def _char_histogram(r: random.Random) -> _Prog:
             if c.isalpha():
                 counts[c.lower()] = counts.get(c.lower(), 0) + 1
         exp = sorted(counts.items(), key=(lambda kv: (-kv[1], kv[0])) if by_count else None)
-        checks.append(_check(f"{kw['fn']}({_lit(text)})", _Raw(_vec([( _ch(c), n) for c, n in exp], "(char, usize)"))))
+        checks.append(_check(f"{kw['fn']}({_lit(text)})", _vec([( _ch(c), n) for c, n in exp], "(char, usize)")))
     checks.append(_check(f"{kw['fn']}({_lit(r.choice(['', '123', ' ?']))})", _Raw("Vec::<(char, usize)>::new()")))
     order = "most common first, ties in alphabetical order" if by_count else "in alphabetical order"
     doc = _doc(r, [f"Counts each ASCII letter of `$s`, ignoring case, as `(letter, count)` pairs,\n{order}.",
@@ -1283,7 +1283,7 @@ def _ascii_bytes(r: random.Random) -> _Prog:
             }
             out"""])
         cases = [r.choice(_WORDS) + r.choice(["", " ", "!", "7"]) for _ in range(2)] + [r.choice(["", "ABC", "12"])]
-        checks = [_check(f"{kw['fn']}({_lit(c)})", _Raw(_vec([ord(ch) - 97 for ch in c if ch.islower()], "u8")))
+        checks = [_check(f"{kw['fn']}({_lit(c)})", _vec([ord(ch) - 97 for ch in c if ch.islower()], "u8"))
                   for c in cases]
         phr = ["Returns the zero-based alphabet index of every lower-case ASCII letter in `$s`.",
                "Maps each lower-case letter of `$s` to its place in the alphabet (`a` is 0); skips the rest.",
