@@ -83,6 +83,9 @@ class DataSection:
                              "tokenizer is used (its data is prepared first if missing). data.vocab_size must match it")
     renamed_copies: int = _f(0, "snippet sources: add this many copies of each candidate with its own names (locals, "
                              "parameters, fields, types) consistently renamed (data/rename.py); verified like the rest")
+    retyped_copies: int = _f(0, "snippet sources: add this many copies of each candidate (renamed copies included) "
+                             "over another integer type (isize most often) and/or with &str / &[T] parameters taken as "
+                             "String / Vec<T> (data/retype.py); verified like the rest")
     fim_rate: float = _f(0.0, "fraction of train documents rewritten fill-in-the-middle (PSM, <|fim_prefix|>...), "
                          "seeded; val stays plain so bits per byte compare across recipes")
 

@@ -143,23 +143,40 @@ def collect_snippets(data, cache: Path, progress=None) -> dict[str, list[Snippet
             found[source] = synthetic_programs(data.synthetic_programs, data.seed)
     if data.renamed_copies:
         found = {src: with_renamed_copies(snips, data.renamed_copies, data.seed) for src, snips in found.items()}
+    if data.retyped_copies:
+        found = {src: with_retyped_copies(snips, data.retyped_copies, data.seed) for src, snips in found.items()}
     # the recipe's source name labels them from here on (the manifest counts and the split use it)
     return {src: [replace(s, source=src) for s in snips] for src, snips in found.items()}
 
 
 def with_renamed_copies(snippets: list[Snippet], copies: int, seed: int) -> list[Snippet]:
-    """Each snippet followed by up to `copies` copies with its own names renamed (data/rename.py), in the
-    same group (so a copy never lands on the other side of the split) and seeded by the snippet's text."""
+    """Each snippet followed by up to `copies` copies with its own names renamed (data/rename.py)."""
     from nanochat_cli.data.rename import renamed_copy
 
+    return _with_copies(snippets, renamed_copy, "renamed", copies, seed)
+
+
+def with_retyped_copies(snippets: list[Snippet], copies: int, seed: int) -> list[Snippet]:
+    """Each snippet followed by up to `copies` copies over other integer types and/or with owned parameters
+    (data/retype.py)."""
+    from nanochat_cli.data.retype import retyped_copy
+
+    return _with_copies(snippets, retyped_copy, "retyped", copies, seed)
+
+
+def _with_copies(snippets: list[Snippet], make_copy, label: str, copies: int, seed: int) -> list[Snippet]:
+    """Each snippet followed by up to `copies` distinct copies `make_copy(text, rng)` makes, in the same group (so
+    a copy never lands on the other side of the split), seeded by the snippet's text and the kind of copy."""
     out: list[Snippet] = []
     for s in snippets:
         out.append(s)
-        rng = random.Random(f"{seed}:{hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()}")
+        digest = hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()
+        # renamed copies keep the seed they had before other kinds of copy existed, so their corpora stay the same
+        rng = random.Random(f"{seed}:{digest}" if label == "renamed" else f"{seed}:{label}:{digest}")
         texts = {s.text}
         for k in range(copies):
-            text = renamed_copy(s.text, rng)
+            text = make_copy(s.text, rng)
             if text is not None and text not in texts:
                 texts.add(text)
-                out.append(replace(s, text=text, origin=f"{s.origin} (renamed {k + 1})"))
+                out.append(replace(s, text=text, origin=f"{s.origin} ({label} {k + 1})"))
     return out

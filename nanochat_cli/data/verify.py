@@ -7,13 +7,16 @@ that hangs rustc or loops at run time times out and is dropped. Results are cach
 
 Plain programs (one `fn main() {` at column 0, no crate attributes, no paths that change meaning inside a module)
 are checked BATCH at a time: each becomes `mod pN { ... }` of one crate whose main calls every `pN::main()` in turn
-and prints a marker after each. The batch passes only when it builds, exits 0 and printed every marker; any
-other outcome re-checks its programs one by one. rustc's start-up and link cost is paid once per batch instead
-of once per program (the synthetic generator's programs are all of this shape).
+and prints a marker after each. The batch passes only when it builds, exits 0 and printed every marker. When it
+does not, the programs it blames (those rustc's errors point into, or the one whose run stopped it) are checked
+one by one and the others are batched again, until every program has a verdict. rustc's start-up and link cost
+is paid once per batch instead of once per program (the synthetic generator's programs are all of this shape),
+and a batch with one bad program costs one more batch, not BATCH single checks.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections.abc import Callable
@@ -89,13 +92,17 @@ def verify_snippets(
     verdicts: list[Verdict | None] = [None] * len(snippets)
     plain = [i for i, s in enumerate(snippets) if batchable(s)]
     batches = [plain[b : b + BATCH] for b in range(0, len(plain), BATCH)]
-    if batches:
+    while batches:  # rounds: what a failed batch does not blame is batched again without what it blames
         results = box.run_many([(batch_program([snippets[i].text for i in b]), "tested") for b in batches])
+        again = []
         for b, r in zip(batches, results, strict=True):
-            if batch_passed(r, len(b)):
-                for i in b:
-                    verdicts[i] = Verdict(snippets[i], "OK")
-                    step(i, r)
+            passed, retry = triage_batch(r, [snippets[i].text for i in b])
+            for k in passed:
+                verdicts[b[k]] = Verdict(snippets[b[k]], "OK")
+                step(b[k], r)
+            if retry:
+                again.append([b[k] for k in retry])
+        batches = again
     rest = [i for i, v in enumerate(verdicts) if v is None]
     results = box.run_many([(snippets[i].text, SANDBOX_KIND[snippets[i].kind]) for i in rest], step)
     for i, r in zip(rest, results, strict=True):
@@ -112,12 +119,46 @@ def _marker(i: int) -> str:
     return f"\x01nanochat-verified {i}\x02"
 
 
+def _modules(texts: list[str]) -> list[str]:
+    return [f"#[allow(dead_code, unused)]\nmod p{i} {{\n{_MAIN.sub('pub fn main() {', t)}\n}}\n" for i, t in enumerate(texts)]
+
+
 def batch_program(texts: list[str]) -> str:
     """One crate holding every program as a module, and a main that runs each and prints a marker after it."""
-    mods = [f"#[allow(dead_code, unused)]\nmod p{i} {{\n{_MAIN.sub('pub fn main() {', t)}\n}}\n" for i, t in enumerate(texts)]
+    mods = _modules(texts)
     calls = "".join(f"    p{i}::main();\n    println!(\"{_marker(i)}\");\n".replace("\x01", "\\u{1}").replace("\x02", "\\u{2}") for i in range(len(texts)))
     return "".join(mods) + "\nfn main() {\n" + calls + "}\n"
 
 
 def batch_passed(r: SandboxResult, n: int) -> bool:
     return r.status == "OK" and all(_marker(i) in r.stdout for i in range(n))
+
+
+def triage_batch(r: SandboxResult, texts: list[str]) -> tuple[list[int], list[int]]:
+    """(programs the batch shows passed, programs to batch again) by index into texts; the others are checked
+    one by one. A build that failed blames the modules its errors point into: the rest are batched again (none
+    is, when an error lies outside every module). A run that failed passed every program whose marker it printed
+    before it stopped; the one that stopped it is checked alone, those after it are batched again."""
+    n = len(texts)
+    if batch_passed(r, n):
+        return list(range(n)), []
+    if not r.compiled:
+        if r.status != "SyntaxError" or not r.error_lines:
+            return [], []
+        ends, line = [], 1
+        for m in _modules(texts):  # the first line after each module, as batch_program lays them out
+            line += m.count("\n")
+            ends.append(line)
+        blamed = set()
+        for ln in r.error_lines:
+            k = bisect.bisect_right(ends, ln)
+            if k >= n:  # in the batch's own main
+                return [], []
+            blamed.add(k)
+        retry = [k for k in range(n) if k not in blamed]
+        return [], retry if len(retry) > 1 else []
+    done = 0
+    while done < n and _marker(done) in r.stdout:
+        done += 1
+    retry = list(range(done + 1, n))
+    return list(range(done)), retry if len(retry) > 1 else []

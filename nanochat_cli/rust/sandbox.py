@@ -152,6 +152,7 @@ class SandboxResult:
     compile_s: float = 0.0
     run_s: float = 0.0
     cached: bool = False
+    error_lines: list[int] = field(default_factory=list)  # main.rs lines of the rustc errors' primary spans
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -442,9 +443,10 @@ class ResultCache:
 # ---- the sandbox ----
 
 
-def _diagnostics(stderr_text: str) -> tuple[str | None, list[str]]:
-    """First rendered error and the error codes from rustc's --error-format=json output."""
-    first, codes = None, []
+def _diagnostics(stderr_text: str) -> tuple[str | None, list[str], list[int]]:
+    """First rendered error, the error codes and the main.rs lines of the errors' primary spans, from rustc's
+    --error-format=json output."""
+    first, codes, lines = None, [], []
     for line in stderr_text.splitlines():
         if not line.startswith("{"):
             continue
@@ -457,9 +459,11 @@ def _diagnostics(stderr_text: str) -> tuple[str | None, list[str]]:
         code = (d.get("code") or {}).get("code")
         if code:
             codes.append(code)
+        lines += [sp["line_start"] for sp in d.get("spans") or ()
+                  if sp.get("is_primary") and sp.get("file_name") == "main.rs" and isinstance(sp.get("line_start"), int)]
         if first is None and not d.get("message", "").startswith("aborting due to"):
             first = (d.get("rendered") or d.get("message") or "").strip()
-    return first, codes
+    return first, codes, lines
 
 
 def _runtime_error(stderr_text: str, exit_code: int | None) -> str:
@@ -633,12 +637,12 @@ class RustSandbox:
         if timed_out:
             return SandboxResult("Timeout", False, None, "compile timed out", [], "", "", secs)
         if code != 0:
-            first, codes = _diagnostics(err_text)
+            first, codes, lines = _diagnostics(err_text)
             if first is None:  # rustc died without a diagnostic (killed by a limit, ICE, ...)
                 first = _runtime_error(err_text, code)
             if self.rustc_as_root and _INCLUDE_MACRO.search(source):  # it may quote a file only root can read
                 first = "compile error (diagnostic withheld: rustc ran as root and the program uses an include macro)"
-            return SandboxResult("SyntaxError", False, code, first, codes, "", "", secs)
+            return SandboxResult("SyntaxError", False, code, first, codes, "", "", secs, error_lines=lines)
         if kind == "compile":
             return SandboxResult("OK", True, 0, None, [], "", "", secs)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nanochat_cli.data.corpus_sources import with_renamed_copies
+from nanochat_cli.data.corpus_sources import with_renamed_copies, with_retyped_copies
 from nanochat_cli.data.rename import renamed_copy
 from nanochat_cli.data.snippet import Snippet
 from nanochat_cli.data.synthetic_rust import synthetic_programs
@@ -115,16 +116,19 @@ def test_same_seed_same_copy_and_no_collisions(seed):
     assert len(_code_idents(a)) == len(_code_idents(PROGRAM))
 
 
-def test_copies_stay_in_their_group_and_are_distinct():
+@pytest.mark.parametrize("with_copies, label, copies", [(with_renamed_copies, "renamed", 2),
+                                                         (with_retyped_copies, "retyped", 1)])
+def test_copies_stay_in_their_group_and_are_distinct(with_copies, label, copies):
+    """Renamed (data/rename.py) and retyped (data/retype.py) copies alike."""
     snippets = synthetic_programs(20, seed=3)
-    out = with_renamed_copies(snippets, 2, seed=1)
+    out = with_copies(snippets, copies, seed=1)
     assert len(out) > len(snippets)
     assert len({s.text for s in out}) == len(out)
     originals = {s.origin: s for s in snippets}
     for s in out:
-        base = originals[s.origin.split(" (renamed")[0]]
+        base = originals[s.origin.split(f" ({label}")[0]]
         assert (s.group, s.kind, s.source) == (base.group, base.kind, base.source)
-    assert with_renamed_copies(snippets, 2, seed=1) == out
+    assert with_copies(snippets, copies, seed=1) == out
 
 
 @needs_rustc

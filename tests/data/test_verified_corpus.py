@@ -128,6 +128,15 @@ def test_the_generator_families_enter_the_cache_key(tmp_path, stub_synthetic, mo
     assert prepare_mod.data_dir(recipe) != before  # new families draw other programs: another corpus
 
 
+def test_copies_enter_the_cache_key_only_when_asked_for(tmp_path, stub_synthetic):
+    plain = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false"))
+    assert prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.retyped_copies=0")) == plain
+    assert prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.renamed_copies=0")) == plain
+    retyped = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.retyped_copies=1"))
+    renamed = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.renamed_copies=1"))
+    assert len({plain, retyped, renamed}) == 3
+
+
 def test_tokenizer_from_reuses_the_ids_and_enters_the_cache_key(tmp_path, stub_synthetic):
     corpus = make_corpus(tmp_path / "src", n_crates=4, files_per_crate=2)
     first = tiny_recipe(corpus, tmp_path / "cache")

@@ -68,3 +68,48 @@ def test_a_batch_passes_only_when_every_program_printed_its_marker():
     out = "".join(f"\x01nanochat-verified {i}\x02\n" for i in range(11))  # program 11 never returned
     assert not verify.batch_passed(SandboxResult("OK", True, 0, stdout=out), 12)
     assert verify.batch_passed(SandboxResult("OK", True, 0, stdout=out + "\x01nanochat-verified 11\x02\n"), 12)
+
+
+@needs_rustc
+def test_a_failed_batch_blames_only_its_bad_programs(tmp_path, monkeypatch):
+    """Type errors in two programs and a failing assert in a third: the verdicts are those of one-by-one checks,
+    and the good programs are settled in batches (few rustc runs), not one by one."""
+    def prog(i: int, bad: str = "") -> Snippet:
+        body = {"": f"assert_eq!(double({i}), {2 * i});", "type": 'let x: u32 = "no";',
+                "assert": f"assert_eq!(double({i}), {2 * i + 1});"}[bad]
+        return Snippet("t", "g", "bin", f"/// Doubles.\nfn double(x: i64) -> i64 {{\n    x * 2\n}}\n\n"
+                                        f"fn main() {{\n    {body}\n}}\n")
+
+    kinds = {3: "type", 7: "assert", 12: "type"}
+    snippets = [prog(i, kinds.get(i, "")) for i in range(16)]
+    runs = []
+    real_run_many = verify.RustSandbox.run_many
+
+    def counting(self, items, progress=None):
+        items = list(items)
+        runs.append(len(items))
+        return real_run_many(self, items, progress)
+
+    monkeypatch.setattr(verify.RustSandbox, "run_many", counting)
+    batched = verify_snippets(snippets, VerifyOptions(jobs=2, timeout_s=20, cache=None))
+    assert [v.passed for v in batched] == [i not in kinds for i in range(16)]
+    assert [v.status for v in batched] == ["SyntaxError" if kinds.get(i) == "type" else
+                                           "Exception" if i in kinds else "OK" for i in range(16)]
+    assert batched[3].first_error.startswith("error[E0308]")
+    # one batch of 16, the 14 it does not blame, then after the assert the 8 behind it, and the 3 blamed alone
+    assert sum(runs) <= 6, runs
+
+
+def test_triage_maps_error_lines_to_modules_and_a_run_to_its_markers():
+    from nanochat_cli.rust.sandbox import SandboxResult
+
+    texts = ["fn main() {\n    let a = 1;\n}\n", "fn helper() {}\n\nfn main() {\n    helper();\n}\n", "fn main() {\n}\n"]
+    lines = verify.batch_program(texts).split("\n")
+    second = next(n for n, ln in enumerate(lines, 1) if "helper();" in ln)
+    assert verify.triage_batch(SandboxResult("SyntaxError", False, 1, error_lines=[second]), texts) == ([], [0, 2])
+    own_main = next(n for n, ln in enumerate(lines, 1) if "p0::main();" in ln)  # not any program's: all alone
+    assert verify.triage_batch(SandboxResult("SyntaxError", False, 1, error_lines=[own_main]), texts) == ([], [])
+    assert verify.triage_batch(SandboxResult("SyntaxError", False, 1), texts) == ([], [])
+    ran = "\x01nanochat-verified 0\x02\n"
+    assert verify.triage_batch(SandboxResult("Exception", True, 101, stdout=ran), texts) == ([0], [])  # 2 alone
+    assert verify.triage_batch(SandboxResult("Exception", True, 101, stdout=""), texts + texts) == ([], [1, 2, 3, 4, 5])
