@@ -13,7 +13,7 @@ a program with tree-sitter-rust, applying one or both of:
   every call of that function passes an owned value (`"ab"` -> `String::from("ab")` or `"ab".to_string()`,
   `&[1, 2]` -> `vec![1, 2]`, `&v` -> `v.to_vec()` / `v.to_string()`, anything else `(e).to_vec()`).
 
-Strings literals are left as they are. The copy is a new candidate, verified by rustc like every other snippet:
+String literals are left as they are. The copy is a new candidate, verified by rustc like every other snippet:
 a copy the change breaks (a method `isize` lacks, a `match` on a `String`, a helper that wants `&str`) is
 dropped, never trained on.
 """
