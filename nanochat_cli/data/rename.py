@@ -28,7 +28,8 @@ import re
 
 from tree_sitter import Node
 
-from nanochat_cli.rust.syntax import rust_parser, walk
+from nanochat_cli.rust.syntax import apply_edits, rust_parser, walk
+from nanochat_cli.rust.syntax import node_text as _text
 
 _NAME_NODES = {"identifier", "type_identifier", "field_identifier", "shorthand_field_identifier"}
 _BINDING_PARENTS = {"parameter": "pattern", "let_declaration": "pattern", "for_expression": "pattern",
@@ -63,10 +64,6 @@ _PARTS = (
     "alpha", "beta", "north", "south", "east", "west", "red", "green", "blue", "small", "large", "first", "second",
     "inner", "outer", "fast", "slow"
 )
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
 
 
 def _pattern_names(node: Node, out: set[str]) -> None:
@@ -212,10 +209,7 @@ def renamed_copy(text: str, rng: random.Random) -> str | None:
             new = _rename_in_comment(old, word, mapping)
             if new != old:
                 edits.append((n.start_byte, n.end_byte, new.encode()))
-    out = bytearray(data)
-    for start, end, repl in sorted(edits, reverse=True):
-        out[start:end] = repl
-    return out.decode("utf-8")
+    return apply_edits(data, edits).decode("utf-8")
 
 
 def _rename_in_comment(comment: str, word: re.Pattern, mapping: dict[str, str]) -> str:

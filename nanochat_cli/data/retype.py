@@ -26,23 +26,13 @@ import re
 
 from tree_sitter import Node
 
-from nanochat_cli.rust.syntax import rust_parser, walk
+from nanochat_cli.rust.syntax import apply_edits, rust_parser, walk
+from nanochat_cli.rust.syntax import node_text as _text
 
 _INT_SOURCES = ("i32", "i64", "u32", "u64")
 _INT_TARGETS = {"i32": ("isize", "isize", "isize", "i64"), "i64": ("isize", "isize", "isize", "i32"),
                 "u32": ("isize", "usize", "u64"), "u64": ("isize", "usize", "u32")}
 _LITERALS = {"string_literal", "raw_string_literal", "char_literal"}
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    out = bytearray(data)
-    for start, end, repl in sorted(edits, reverse=True):
-        out[start:end] = repl
-    return bytes(out)
 
 
 def _free_functions(root: Node) -> list[Node]:
@@ -96,7 +86,7 @@ def _owned_parameters(data: bytes, rng: random.Random) -> bytes | None:
             if i in changed[name]:
                 arg = data[start:end].decode("utf-8")
                 edits.append((start, end, _owned_arg(arg, changed[name][i], rng).encode()))
-    return _apply(data, edits)
+    return apply_edits(data, edits)
 
 
 def _calls(root: Node, names: set[str]):

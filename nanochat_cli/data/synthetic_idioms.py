@@ -31,10 +31,8 @@ from nanochat_cli.data.synthetic_rust import (
     _some,
     _vec,
 )
+from nanochat_cli.data.synthetic_text import _LETTERS
 from nanochat_cli.data.synthetic_types import _block, _let_vec, _method
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
 
 # ---- lifetimes and borrowed data ----
 

@@ -17,7 +17,6 @@ from itertools import pairwise
 
 from nanochat_cli.data.synthetic_rust import (
     _SEQ,
-    _TEXT,
     _WORDS,
     _ch,
     _check,
@@ -34,9 +33,8 @@ from nanochat_cli.data.synthetic_rust import (
     _some,
     _vec,
 )
+from nanochat_cli.data.synthetic_text import _TEXTS
 from nanochat_cli.data.synthetic_types import _let_vec
-
-_TEXTS = [t for t in _TEXT if t != "word"]  # `word` is the loop variable of some bodies
 
 
 def _seq_arg(r: random.Random, T: str):

@@ -25,3 +25,16 @@ def walk(root: Node) -> Iterator[Node]:
         node = stack.pop()
         yield node
         stack.extend(reversed(node.children))
+
+
+def node_text(node: Node) -> str:
+    """The source text a node spans (invalid UTF-8 replaced)."""
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def apply_edits(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """`data` with each (start byte, end byte, replacement) applied; the spans must not overlap."""
+    out = bytearray(data)
+    for start, end, repl in sorted(edits, reverse=True):
+        out[start:end] = repl
+    return bytes(out)
