@@ -86,6 +86,9 @@ class DataSection:
     retyped_copies: int = _f(0, "snippet sources: add this many copies of each candidate (renamed copies included) "
                              "over another integer type (isize most often) and/or with &str / &[T] parameters taken as "
                              "String / Vec<T> (data/retype.py); verified like the rest")
+    doc_examples: float = _f(0.0, "snippet sources: share of candidates (copies included) whose documented function "
+                              "also shows some of main's assertions in its doc comment as `/// >>> f(x)` / `/// value` "
+                              "lines, the layout of code-generation prompts (data/doc_examples.py); verified like the rest")
     fim_rate: float = _f(0.0, "fraction of train documents rewritten fill-in-the-middle (PSM, <|fim_prefix|>...), "
                          "seeded; val stays plain so bits per byte compare across recipes")
 

@@ -26,7 +26,7 @@ int q6k_repack(const uint8_t *src, uint8_t *dst, int32_t M, int32_t K, int n_thr
 int q6k_head_matmul(const uint8_t *w, int32_t M, int32_t K, const int8_t *q, const float *x_scale, int32_t N,
                     float *y, int kind, int n_threads);
 int f32_head_best_kind(void);  /* 1 AVX-512F, 0 scalar (the sums run in another order: fast mode only) */
-/* float32 rows w times N <= 8 float32 rows x; -1 for a larger N */
+/* float32 rows w times N float32 rows x (8 at a time over each L2-sized block of w); -1 for N < 1 */
 int f32_head_matmul(const float *w, int32_t M, int32_t K, const float *x, int32_t N, float *y, int kind,
                     int n_threads);
 

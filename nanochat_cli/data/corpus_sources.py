@@ -145,6 +145,8 @@ def collect_snippets(data, cache: Path, progress=None) -> dict[str, list[Snippet
         found = {src: with_renamed_copies(snips, data.renamed_copies, data.seed) for src, snips in found.items()}
     if data.retyped_copies:
         found = {src: with_retyped_copies(snips, data.retyped_copies, data.seed) for src, snips in found.items()}
+    if data.doc_examples:
+        found = {src: with_doc_examples(snips, data.doc_examples, data.seed) for src, snips in found.items()}
     # the recipe's source name labels them from here on (the manifest counts and the split use it)
     return {src: [replace(s, source=src) for s in snips] for src, snips in found.items()}
 
@@ -162,6 +164,19 @@ def with_retyped_copies(snippets: list[Snippet], copies: int, seed: int) -> list
     from nanochat_cli.data.retype import retyped_copy
 
     return _with_copies(snippets, retyped_copy, "retyped", copies, seed)
+
+
+def with_doc_examples(snippets: list[Snippet], rate: float, seed: int) -> list[Snippet]:
+    """Each snippet, with probability `rate` (seeded by its text), rewritten with `>>>` example lines in its
+    documented function's doc comment where it qualifies (data/doc_examples.py); the others as they are."""
+    from nanochat_cli.data.doc_examples import with_doc_examples as rewrite
+
+    out: list[Snippet] = []
+    for s in snippets:
+        rng = random.Random(f"{seed}:doc-examples:{hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()}")
+        text = rewrite(s.text, rng) if rng.random() < rate else None
+        out.append(replace(s, text=text) if text else s)
+    return out
 
 
 def _with_copies(snippets: list[Snippet], make_copy, label: str, copies: int, seed: int) -> list[Snippet]:

@@ -41,7 +41,7 @@ from nanochat_cli.recipes import Recipe
 MANIFEST = "manifest.json"
 # data keys added with the verified corpus; left out of a file-only corpus's key (see corpus_key)
 VERIFIED_CORPUS_KEYS = ("verify", "verify_timeout", "synthetic_programs", "max_snippets", "tokenizer_from", "fim_rate",
-                        "renamed_copies", "retyped_copies")
+                        "renamed_copies", "retyped_copies", "doc_examples")
 VERIFY_LOG = "verify.jsonl"  # one line per verified snippet: source, group, origin, kind, status, first error
 
 
@@ -103,7 +103,7 @@ def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
     d = asdict(data)
     d.pop("cache_dir")
     d.pop("verify_jobs")  # how many rustc run at once changes nothing in the corpus
-    for key in ("renamed_copies", "retyped_copies"):
+    for key in ("renamed_copies", "retyped_copies", "doc_examples"):
         if not d.get(key):
             d.pop(key, None)  # the keys came later: corpora without copies keep their names
     if any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
@@ -314,8 +314,9 @@ def _file_corpus(data, cache: Path, bar, prompts: list[str] | None) -> _FileCorp
 
 def _check_section(data) -> None:
     """The data keys a type check cannot judge (kept here, beside the code that reads them)."""
-    if not 0.0 <= data.fim_rate <= 1.0:
-        raise NanochatError(f"recipe key 'data.fim_rate' must be in [0, 1], got {data.fim_rate}")
+    for key in ("fim_rate", "doc_examples"):
+        if not 0.0 <= getattr(data, key) <= 1.0:
+            raise NanochatError(f"recipe key 'data.{key}' must be in [0, 1], got {getattr(data, key)}")
     for key in ("verify_jobs", "synthetic_programs", "max_snippets", "renamed_copies", "retyped_copies"):
         if getattr(data, key) < 0:
             raise NanochatError(f"recipe key 'data.{key}' must be >= 0, got {getattr(data, key)}")

@@ -21,8 +21,9 @@ from nanochat_cli.ternary.constants import ACT_QMAX
 _QMAX = np.float32(ACT_QMAX)
 # The widest Q6_K rows the head's kernels take (native/heads.c QK_ROW_MAX).
 Q6K_MAX_K = 65536
-# Float products of at most this many rows (decode steps) run in C; larger ones (prefill) in BLAS.
-F32_SMALL_BATCH = 8
+# Float products of at most this many rows (decode steps of any batch the engine takes) run in C; larger ones
+# (a whole prompt's logits) in BLAS.
+F32_NATIVE_ROWS = 64
 
 
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,14 +151,15 @@ class FloatLinear:
 
     def __call__(self, x) -> np.ndarray:
         y = as_act(x).y
-        if y.shape[0] > F32_SMALL_BATCH or y.dtype != np.float32:  # float64 rows: reference mode keeps float64
+        if y.shape[0] > F32_NATIVE_ROWS or y.dtype != np.float32:  # float64 rows: reference mode keeps float64
             return y @ self.w.T
-        return self._small_batch(np.ascontiguousarray(y))
+        return self._native(np.ascontiguousarray(y))
 
-    def _small_batch(self, x: np.ndarray) -> np.ndarray:
-        """A decode step's few rows in C (native/heads.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
-        matrix per call, which made an 8-row step 7-11x dearer than a 1-row one, and its own threads kept
-        spinning against the pool's (a served single stream spent 64% of its time in BLAS's one-row product)."""
+    def _native(self, x: np.ndarray) -> np.ndarray:
+        """A decode step's rows in C (native/heads.c f32_head_matmul) on the kernels' pool: BLAS packs the whole
+        matrix per call, which made an 8-row step 7-11x dearer than a 1-row one and a 32-row step read the
+        matrix several times, and its own threads kept spinning against the pool's (a served single stream
+        spent 64% of its time in BLAS's one-row product). Each row's sums are the same at any batch size."""
         ffi, lib = native()
         if self._kind is None:
             self._kind = lib.f32_head_best_kind()

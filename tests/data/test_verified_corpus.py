@@ -134,7 +134,15 @@ def test_copies_enter_the_cache_key_only_when_asked_for(tmp_path, stub_synthetic
     assert prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.renamed_copies=0")) == plain
     retyped = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.retyped_copies=1"))
     renamed = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.renamed_copies=1"))
-    assert len({plain, retyped, renamed}) == 3
+    assert prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.doc_examples=0.0")) == plain
+    doc = prepare_mod.data_dir(_snippet_recipe(tmp_path, "data.verify=false", "data.doc_examples=0.5"))
+    assert len({plain, retyped, renamed, doc}) == 4
+
+
+@pytest.mark.parametrize("key", ["fim_rate", "doc_examples"])
+def test_shares_outside_0_1_are_refused_by_name(tmp_path, stub_synthetic, key):
+    with pytest.raises(NanochatError, match=f"data.{key}"):
+        prepare_data(_snippet_recipe(tmp_path, "data.verify=false", f"data.{key}=1.5"), show_progress=False)
 
 
 def test_tokenizer_from_reuses_the_ids_and_enters_the_cache_key(tmp_path, stub_synthetic):
