@@ -1,9 +1,13 @@
-"""The Q6_K output head alone (`Q6KLinear`, native/heads.c): milliseconds per single-token call.
+"""An output head alone (native/heads.c): milliseconds per call.
 
 Run: `python benchmarks/head.py [--vocab 128256 --dim 2560] [--threads 1,2]` (defaults: the 2B shape's tied
 embedding, 269 MB of Q6_K blocks, which no cache holds: every call streams it from DRAM). Random blocks with a
 small d, one token of int8 activations; medians of --repeats calls after one warm-up. To compare two builds, run
 it in each checkout (it uses only `Q6KLinear`'s constructor and call).
+
+`--float --rows 1,8,19,32,64,128` (defaults then: the shipped model's tied float32 head, 8192 x 384): the float
+head (`FloatLinear`) on that many rows, its C kernel against numpy's BLAS product on the same rows, alternated,
+timed on the process's CPU clock (other jobs on the machine do not count; run with OPENBLAS_NUM_THREADS=1).
 """
 
 from __future__ import annotations
@@ -21,7 +25,12 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=2560)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--float", action="store_true", help="the float32 head: C kernel against BLAS (see above)")
+    ap.add_argument("--rows", default="1,8,19,32,64,128")
     args = ap.parse_args()
+    if args.float:
+        float_head(args)
+        return
 
     from nanochat_cli.infer.linear import Q6KLinear
     from nanochat_cli.kernels import set_threads
@@ -44,6 +53,33 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         ms = statistics.median(times) * 1e3
         print(f"{threads} thread(s): {ms:6.2f} ms  ({head.nbytes / ms / 1e6:.1f} GB/s)")
+
+
+def float_head(args) -> None:
+    from nanochat_cli.infer.linear import FloatLinear
+    from nanochat_cli.kernels import set_threads
+
+    m, k = (8192, 384) if (args.vocab, args.dim) == (128256, 2560) else (args.vocab, args.dim)
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((m, k)).astype(np.float32)
+    head = FloatLinear(w)
+    print(f"float32 head {m} x {k} ({w.nbytes / 1e6:.1f} MB); ms per call, process CPU time, medians of {args.repeats}")
+    print("| threads | rows | C | BLAS | BLAS / C | C per row |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        set_threads(threads)
+        for n in [int(r) for r in args.rows.split(",")]:
+            x = rng.standard_normal((n, k)).astype(np.float32)
+            np.testing.assert_allclose(head._native(x), x @ w.T, rtol=1e-4, atol=1e-3)
+            c, b = [], []
+            for _ in range(args.repeats):
+                for fn, out in ((head._native, c), (lambda v: v @ w.T, b)):
+                    t0 = time.process_time()
+                    for _ in range(5):
+                        fn(x)
+                    out.append((time.process_time() - t0) / 5)
+            mc, mb = statistics.median(c) * 1e3, statistics.median(b) * 1e3
+            print(f"| {threads} | {n} | {mc:.3f} | {mb:.3f} | {mb / mc:.2f} | {mc / n:.3f} |")
 
 
 if __name__ == "__main__":
