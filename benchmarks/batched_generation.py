@@ -12,7 +12,7 @@ mean batch is below N while the last samples drain), and splits a decode step in
 - head: the rest of `Engine.decode` (output head, soft-cap, embedding lookup);
 - Python: everything else per step (sampling, detokenization, stop strings, healing, the loop itself).
 The clock is the process's CPU time (all its threads) by default, so that other jobs on the machine do not count;
-`--clock wall` for wall time. numpy's OpenBLAS (the float head of more than 8 rows) keeps its idle worker thread
+`--clock wall` for wall time. numpy's OpenBLAS (the float head of more than 32 rows) keeps its idle worker thread
 spinning after each product, and that CPU time lands in whichever phase comes next: compare with
 `OPENBLAS_NUM_THREADS=1`. Medians of --repeats runs. `--profile N` prints a cProfile of one batch-N run.
 Record results in docs/BENCHMARKS.md.
