@@ -173,10 +173,15 @@ def with_doc_examples(snippets: list[Snippet], rate: float, seed: int) -> list[S
 
     out: list[Snippet] = []
     for s in snippets:
-        rng = random.Random(f"{seed}:doc-examples:{hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()}")
+        rng = random.Random(f"{seed}:doc-examples:{_digest(s.text)}")
         text = rewrite(s.text, rng) if rng.random() < rate else None
         out.append(replace(s, text=text) if text else s)
     return out
+
+
+def _digest(text: str) -> str:
+    """What seeds a snippet's own draws: the sha256 of its text."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _with_copies(snippets: list[Snippet], make_copy, label: str, copies: int, seed: int) -> list[Snippet]:
@@ -185,7 +190,7 @@ def _with_copies(snippets: list[Snippet], make_copy, label: str, copies: int, se
     out: list[Snippet] = []
     for s in snippets:
         out.append(s)
-        digest = hashlib.sha256(s.text.encode('utf-8', 'surrogatepass')).hexdigest()
+        digest = _digest(s.text)
         # renamed copies keep the seed they had before other kinds of copy existed, so their corpora stay the same
         rng = random.Random(f"{seed}:{digest}" if label == "renamed" else f"{seed}:{label}:{digest}")
         texts = {s.text}

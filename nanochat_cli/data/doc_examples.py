@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 from nanochat_cli.data.synthetic_rust import _top_level_args
 
@@ -72,9 +73,7 @@ def with_doc_examples(text: str, rng: random.Random, most: int = 3) -> str | Non
     examples = _examples(lines[start + 1 : end], set(fns))
     if not examples:
         return None
-    counts: dict[str, int] = {}
-    for fn, _, _ in examples:
-        counts[fn] = counts.get(fn, 0) + 1
+    counts = Counter(fn for fn, _, _ in examples)
     fn = max(counts, key=lambda f: (counts[f], -fns[f]))
     at = fns[fn]
     doc = at

@@ -140,7 +140,6 @@ def _retype_ints(data: bytes, rng: random.Random) -> bytes | None:
     # name (`hex_to_u32`)
     word = re.compile(rf"(?<![\w$]){src}\b|(?<![\w.])([0-9][0-9_]*){src}\b")
     protected = [(n.start_byte, n.end_byte) for n in walk(root) if n.type in _LITERALS]
-    text = data.decode("utf-8")
     out, pos = [], 0
     for start, end in sorted(protected) + [(len(data), len(data))]:
         if start < pos:
@@ -148,8 +147,8 @@ def _retype_ints(data: bytes, rng: random.Random) -> bytes | None:
         out.append(word.sub(lambda m: (m.group(1) or "") + dst, data[pos:start].decode("utf-8")))
         out.append(data[start:end].decode("utf-8"))
         pos = end
-    new = "".join(out)
-    return None if new == text else new.encode("utf-8")
+    new = "".join(out).encode("utf-8")
+    return None if new == data else new
 
 
 def retyped_copy(text: str, rng: random.Random) -> str | None:

@@ -22,7 +22,7 @@ _QMAX = np.float32(ACT_QMAX)
 # The widest Q6_K rows the head's kernels take (native/heads.c QK_ROW_MAX).
 Q6K_MAX_K = 65536
 # Float products of at most this many rows (decode steps) run in C, each row's sums the same at any count; above
-# it OpenBLAS's packed GEMM wins (C against it: 2.4x at 8 rows, 1.6x at 19, 1.1x at 32, 0.8x at 48; docs/BENCHMARKS.md).
+# it OpenBLAS's packed GEMM wins (C against it: 2.2x at 8 rows, 1.5x at 19, 1.2-1.3x at 32, 0.7-1.0x at 48; docs/BENCHMARKS.md).
 F32_NATIVE_ROWS = 32
 
 
