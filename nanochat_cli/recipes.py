@@ -57,7 +57,9 @@ class DataSection:
         '"cargo" (~/.cargo/registry/src), "rust-src" (rustup component rust-src), or a directory path: whole files, '
         'split by crate. Snippet sources (whole programs, compile-verified when data.verify, split by page/crate/family): '
         '"rust-doc" (Debian rust-doc: std, Book and Rust by Example code blocks), "debian-snippets" (doc-tests, '
-        '#[test]s, examples of the same Debian crates as "debian"), "synthetic" (generated std-only programs)',
+        '#[test]s, examples of the same Debian crates as "debian"), "synthetic" (generated std-only programs), '
+        '"composed" (generated tasks whose doc text, name and body are built from the same parts: arithmetic, '
+        'predicates, sequence pipelines, character classes)',
     )
     max_crates: int = _f(40, "Debian packages fetched / ~/.cargo registry crates read (directories and rust-src: all)")
     debian_packages: list[str] = _f([], "explicit librust-*-dev names; empty = pick max_crates by a seeded hash")  # noqa: RUF009
@@ -77,6 +79,7 @@ class DataSection:
     verify_jobs: int = _f(0, "parallel rustc processes for verification (0 = one per core)")
     verify_timeout: float = _f(10.0, "seconds per compile and per run of one snippet; slower ones are dropped")
     synthetic_programs: int = _f(2000, "programs the \"synthetic\" source generates")
+    composed_programs: int = _f(2000, "programs the \"composed\" source generates (data/synthetic_composed.py)")
     max_snippets: int = _f(0, "cap on candidates per snippet source after dedup, before verification (0 = no cap)")
     tokenizer_from: str = _f("", "\"\" = train a new BPE on the train split; else reuse a tokenizer: a tokenizer.json, "
                              "a directory holding one (checkpoint, prepared data), or a recipe .toml whose prepared "

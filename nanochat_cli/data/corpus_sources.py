@@ -22,7 +22,7 @@ from nanochat_cli.errors import NanochatError
 
 _VERSION_SUFFIX = re.compile(r"-\d+(\.\d+)*([-+.][0-9A-Za-z.+-]*)?$")
 # sources of whole programs (Snippets) rather than files: see collect_snippets
-SNIPPET_SOURCES = ("rust-doc", "debian-snippets", "synthetic")
+SNIPPET_SOURCES = ("rust-doc", "debian-snippets", "synthetic", "composed")
 SKIP_DIRS = {"target", "vendor", "vendored", "third_party", "third-party", ".git", "node_modules"}
 
 
@@ -141,6 +141,10 @@ def collect_snippets(data, cache: Path, progress=None) -> dict[str, list[Snippet
             from nanochat_cli.data.synthetic_rust import synthetic_programs
 
             found[source] = synthetic_programs(data.synthetic_programs, data.seed)
+        elif source == "composed":
+            from nanochat_cli.data.synthetic_composed import composed_programs
+
+            found[source] = composed_programs(data.composed_programs, data.seed)
     if data.renamed_copies:
         found = {src: with_renamed_copies(snips, data.renamed_copies, data.seed) for src, snips in found.items()}
     if data.retyped_copies:

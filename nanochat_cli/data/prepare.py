@@ -41,7 +41,7 @@ from nanochat_cli.recipes import Recipe
 MANIFEST = "manifest.json"
 # data keys added with the verified corpus; left out of a file-only corpus's key (see corpus_key)
 VERIFIED_CORPUS_KEYS = ("verify", "verify_timeout", "synthetic_programs", "max_snippets", "tokenizer_from", "fim_rate",
-                        "renamed_copies", "retyped_copies", "doc_examples")
+                        "renamed_copies", "retyped_copies", "doc_examples", "composed_programs")
 VERIFY_LOG = "verify.jsonl"  # one line per verified snippet: source, group, origin, kind, status, first error
 
 
@@ -106,6 +106,12 @@ def corpus_key(data, tokenizer_sha256: str | None = None) -> str:
     for key in ("renamed_copies", "retyped_copies", "doc_examples"):
         if not d.get(key):
             d.pop(key, None)  # the keys came later: corpora without copies keep their names
+    if "composed" in data.sources:  # the generator's version: a changed grammar gives other programs
+        from nanochat_cli.data.synthetic_composed import VERSION
+
+        d["composed_version"] = VERSION
+    else:
+        d.pop("composed_programs", None)  # a recipe without the source hashes as it did before the key existed
     if any(s in corpus_sources.SNIPPET_SOURCES for s in data.sources) or data.tokenizer_from or data.fim_rate:
         d["tokenizer_sha256"] = tokenizer_sha256
         d["snippet_order"] = "shuffled"  # a snippet corpus written in the older, unshuffled order is not reused
@@ -317,7 +323,7 @@ def _check_section(data) -> None:
     for key in ("fim_rate", "doc_examples"):
         if not 0.0 <= getattr(data, key) <= 1.0:
             raise NanochatError(f"recipe key 'data.{key}' must be in [0, 1], got {getattr(data, key)}")
-    for key in ("verify_jobs", "synthetic_programs", "max_snippets", "renamed_copies", "retyped_copies"):
+    for key in ("verify_jobs", "synthetic_programs", "composed_programs", "max_snippets", "renamed_copies", "retyped_copies"):
         if getattr(data, key) < 0:
             raise NanochatError(f"recipe key 'data.{key}' must be >= 0, got {getattr(data, key)}")
     if not data.verify_timeout > 0:
