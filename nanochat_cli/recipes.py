@@ -55,7 +55,8 @@ class DataSection:
         ["debian"],
         'list of: "debian" (librust-*-dev packages, apt-get download + dpkg -x, no root install), '
         '"cargo" (~/.cargo/registry/src), "rust-src" (rustup component rust-src), or a directory path: whole files, '
-        'split by crate. Snippet sources (whole programs, compile-verified when data.verify, split by page/crate/family): '
+        'split by crate. Snippet sources (whole programs, compile-verified when data.verify, split by '
+        'page/crate/family/composition): '
         '"rust-doc" (Debian rust-doc: std, Book and Rust by Example code blocks), "debian-snippets" (doc-tests, '
         '#[test]s, examples of the same Debian crates as "debian"), "synthetic" (generated std-only programs), '
         '"composed" (generated tasks whose doc text, name and body are built from the same parts: arithmetic, '
