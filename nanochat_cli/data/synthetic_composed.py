@@ -66,7 +66,8 @@ def _fits(v: int, T: str) -> bool:
 
 
 class _Overflow(Exception):
-    """A test input whose value (or an intermediate one) leaves the type's range: drawn again."""
+    """A draw that makes no program: a test value (or an intermediate one) outside the type's range, most often,
+    or too few distinct checks, or an expression that uses no parameter. The whole program is drawn again."""
 
 
 # ---- arithmetic expressions ----
