@@ -215,10 +215,12 @@ class RLSection:
                         "lrs from [optimizer]; adamw: AdamW on every parameter at rl.adamw_lr")
     adamw_lr: float = _f(1e-5, "AdamW learning rate (rl.optimizer = \"adamw\")")
     seed: int = _f(0, "rollout sampling and prompt drawing")
-    prompt_source: str = _f("synthetic", "\"synthetic\": the verified corpus's program generator (doc comment + "
-                            "signature up to `{`, its asserts as tests); or a JSON/JSONL file of MultiPL-E-shaped "
-                            "problems (name, prompt, tests). Decontaminated against every evaluation set either way")
-    prompt_pool: int = _f(2000, "synthetic programs generated to make the prompt pool")
+    prompt_source: str = _f("synthetic", "\"synthetic\": the verified corpus's template families (doc comment + "
+                            "signature up to `{`, its asserts as tests); \"composed\": its composed tasks, the same "
+                            "way; or a JSON/JSONL file of MultiPL-E-shaped problems (name, prompt, tests). "
+                            "Decontaminated against every evaluation set either way")
+    prompt_pool: int = _f(2000, "generated programs (rl.prompt_source \"synthetic\" or \"composed\") that make the "
+                          "prompt pool")
     prompt_seed: int = _f(1234, "seed of the synthetic prompt pool; data.seed of the verified corpus gives its own "
                           "programs (the first rl.prompt_pool of them)")
     compile_share: float = _f(0.25, "share of prompts scored compile-only (type-check as a library) instead of tests")

@@ -1,7 +1,7 @@
 """RL prompts: a pool of doc-comment + signature prompts with their tests, decontaminated, and the curriculum.
 
-The pool comes from the verified corpus's program generator (`data.synthetic_rust.synthetic_programs`): each
-program is `///` docs, `fn name(...) -> T {`, a body, `}`, maybe helper items, and a `fn main()` of asserts. The
+The pool comes from one of the verified corpus's program generators (`data.synthetic_rust.synthetic_programs`,
+the template families, or `data.synthetic_composed.composed_programs`, the composed tasks): each program is `///` docs, `fn name(...) -> T {`, a body, `}`, maybe helper items, and a `fn main()` of asserts. The
 prompt is the program up to that `{` and a newline; the tests are `}` plus the rest ("tested": build and run); a
 `rl.compile_share` of prompts drop `fn main` and are only type-checked as a library ("compile"). Or the pool is a
 JSON/JSONL file of MultiPL-E-shaped problems. Either way every program that holds an evaluation signature or body
@@ -62,12 +62,19 @@ def _compile_only(name: str, share: float) -> bool:
     return h < share
 
 
-def synthetic_pool(n: int, seed: int, compile_share: float) -> list[RLPrompt]:
-    from nanochat_cli.data.synthetic_rust import synthetic_programs
+GENERATED_SOURCES = ("synthetic", "composed")
+
+
+def synthetic_pool(n: int, seed: int, compile_share: float, source: str = "synthetic") -> list[RLPrompt]:
+    """Prompts from the first `n` programs of a generator (`source`: "synthetic" or "composed")."""
+    if source == "composed":
+        from nanochat_cli.data.synthetic_composed import composed_programs as programs
+    else:
+        from nanochat_cli.data.synthetic_rust import synthetic_programs as programs
 
     pool = []
-    for i, s in enumerate(synthetic_programs(n, seed)):
-        name = f"{s.group}-{i}"
+    for i, s in enumerate(programs(n, seed)):
+        name = f"{re.sub(r'[^A-Za-z0-9_]+', '_', s.group).strip('_')}-{i}"  # a composition (`seq:sum|even|-`) too
         p = prompt_from_program(name, s.text, _compile_only(name, compile_share))
         if p is not None:
             pool.append(p)
@@ -78,7 +85,8 @@ def file_pool(path: Path) -> list[RLPrompt]:
     from nanochat_cli.rust.problems import load_problem_file
 
     if not path.is_file():
-        raise NanochatError(f"rl.prompt_source {path} is not a file; use \"synthetic\" or a JSON/JSONL problem file")
+        raise NanochatError(f"rl.prompt_source {path} is not a file; use \"synthetic\", \"composed\" or a JSON/JSONL "
+                            "problem file")
     return [RLPrompt(p, p.reference) for p in load_problem_file(path)]
 
 
@@ -106,8 +114,8 @@ def verify_references(pool: list[RLPrompt], sandbox) -> list[RLPrompt]:
 
 def build_pool(rl, sandbox=None) -> tuple[list[RLPrompt], dict]:
     """The recipe's prompt pool, decontaminated (and verified when rl.verify_prompts); plus a summary."""
-    if rl.prompt_source == "synthetic":
-        pool = synthetic_pool(rl.prompt_pool, rl.prompt_seed, rl.compile_share)
+    if rl.prompt_source in GENERATED_SOURCES:
+        pool = synthetic_pool(rl.prompt_pool, rl.prompt_seed, rl.compile_share, rl.prompt_source)
     else:
         pool = file_pool(Path(rl.prompt_source).expanduser())
     pool, dropped = decontaminate(pool, evaluation_decontaminator())

@@ -4,6 +4,7 @@ the curriculum."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -47,6 +48,25 @@ def test_synthetic_pool_is_deterministic_and_mixes_kinds():
     assert [p.problem for p in a] == [p.problem for p in b] and len(a) > 50
     kinds = {p.problem.kind for p in a}
     assert kinds == {"compile", "tested"}
+
+
+def test_composed_pool_splits_every_program_under_a_plain_unique_name():
+    pool = synthetic_pool(150, 5, 0.3, source="composed")
+    assert len(pool) == 150  # every composed program opens with its documented function
+    assert [p.problem for p in pool] == [p.problem for p in synthetic_pool(150, 5, 0.3, source="composed")]
+    assert {p.problem.kind for p in pool} == {"compile", "tested"}
+    names = [p.problem.name for p in pool]
+    assert len(set(names)) == len(names) and all(re.fullmatch(r"\w+-\d+", n) for n in names)
+    for p in pool:
+        assert p.problem.prompt.startswith("///") and p.problem.prompt.endswith("{\n") and p.reference
+        assert assemble_program(p.problem, p.reference).count("fn main()") == (p.problem.kind == "tested")
+
+
+def test_build_pool_takes_the_composed_source_and_decontaminates_it():
+    pool, summary = build_pool(RLSection(prompt_source="composed", prompt_pool=200, verify_prompts=False))
+    assert summary["prompts"] == len(pool) > 150
+    eval_sigs = {s.signature for s in map(signature_of, evaluation_prompts()) if s is not None}
+    assert not any((s := signature_of(p.problem.prompt)) and s.signature in eval_sigs for p in pool)
 
 
 def _eval_rl_prompts() -> list[RLPrompt]:
