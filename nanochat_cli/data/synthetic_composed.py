@@ -163,24 +163,38 @@ class _Expr:
     phrase: str
     frag: str
     key: str
-    py: Callable[[dict], int]
+    op: str = ""  # a _UNARY or _BINARY key; "" for a parameter
+    kids: tuple[_Expr, ...] = ()
 
 
 def _leaf(name: str) -> _Expr:
-    return _Expr(name, True, f"`{name}`", name, name, lambda env, n=name: env[n])
+    return _Expr(name, True, f"`{name}`", name, name)
+
+
+def _eval(e: _Expr, env: dict, T: str) -> int:
+    """The expression's value with Rust's semantics; _Overflow when it or any sub-expression leaves T's range
+    (Rust panics on overflow in debug builds)."""
+    if not e.kids:
+        v = env[e.code]
+    else:
+        vals = [_eval(k, env, T) for k in e.kids]
+        v = _UNARY_BY_KEY[e.op].py(*vals) if e.op in _UNARY_BY_KEY else _BINARY[e.op][2](*vals)
+    if not _fits(v, T):
+        raise _Overflow
+    return v
 
 
 def _apply_unary(u: _Unary, e: _Expr, r: random.Random) -> _Expr:
     code = _unary_code(u.key, e.code, e.atomic, r)
     return _Expr(code, _is_atomic(code), u.phrase.format(x=e.phrase), f"{u.frag}_{e.frag}" if not e.atomic else u.frag,
-                 f"{u.key}({e.key})", lambda env, f=u.py, g=e.py: f(g(env)))
+                 f"{u.key}({e.key})", u.key, (e,))
 
 
 def _apply_binary(key: str, a: _Expr, b: _Expr, r: random.Random) -> _Expr:
-    frags, phrases, py = _BINARY[key]
+    frags, phrases, _ = _BINARY[key]
     code = _binary_code(key, (a.code, a.atomic), (b.code, b.atomic), r)
     return _Expr(code, _is_atomic(code), r.choice(phrases).format(a=a.phrase, b=b.phrase), r.choice(frags), f"{key}({a.key},{b.key})",
-                 lambda env, f=py, ga=a.py, gb=b.py: f(ga(env), gb(env)))
+                 key, (a, b))
 
 
 _PARAM_SETS = [("a", "b", "c"), ("x", "y", "z"), ("m", "n", "k"), ("first", "second", "third"), ("p", "q", "r"),
@@ -224,10 +238,7 @@ def _scalar(r: random.Random) -> tuple[_Prog, str]:
     checks = []
     for _ in range(r.randint(3, 5)):
         env = {n: _values(r, T) for n in used}
-        v = e.py(env)
-        if not _fits(v, T) or not _checked_intermediates(e, env, T):
-            raise _Overflow
-        checks.append((env, v))
+        checks.append((env, _eval(e, env, T)))
     fn = _scalar_name(r, e)
     kw = {"fn": fn, "T": T}
     sig = f"fn $fn({', '.join(f'{n}: $T' for n in used)}) -> $T"
@@ -242,34 +253,6 @@ def _scalar(r: random.Random) -> tuple[_Prog, str]:
 
 def _words(code: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code))
-
-
-def _checked_intermediates(e: _Expr, env: dict, T: str) -> bool:
-    """Every sub-expression's value fits T as well (Rust panics on overflow in debug builds): evaluated by
-    re-walking the key, which names each node."""
-    ok = True
-
-    def walk(key: str) -> int:
-        nonlocal ok
-        if "(" not in key:
-            return env[key]
-        name, inner = key.split("(", 1)
-        inner = inner[:-1]
-        depth, parts, start = 0, [], 0
-        for i, c in enumerate(inner):
-            depth += c == "("
-            depth -= c == ")"
-            if c == "," and depth == 0:
-                parts.append(inner[start:i])
-                start = i + 1
-        parts.append(inner[start:])
-        vals = [walk(p) for p in parts]
-        v = _UNARY_BY_KEY[name].py(vals[0]) if name in _UNARY_BY_KEY else _BINARY[name][2](*vals)
-        ok = ok and _fits(v, T)
-        return v
-
-    walk(e.key)
-    return ok
 
 
 def _scalar_name(r: random.Random, e: _Expr) -> str:
@@ -629,16 +612,15 @@ def _string(r: random.Random) -> tuple[_Prog, str]:
     fn = _string_name(r, op, frag)
     kw["fn"] = fn
     checks = [c.replace("$fn", fn) for c in checks]
-    doc_noun = noun
-    docs = {"count": [f"Counts the {doc_noun} in `{s}`.", f"Returns how many characters of `{s}` are {doc_noun}."
+    docs = {"count": [f"Counts the {noun} in `{s}`.", f"Returns how many characters of `{s}` are {noun}."
                       if cls != "target" else f"Returns how many times `{target}` occurs in `{s}`."],
-            "keep": [f"Returns only the {doc_noun} of `{s}`, in order.", f"Keeps each character of `{s}` that {verb} and drops the rest."],
-            "remove": [f"Returns `{s}` with every character that {verb} removed.", f"Removes the {doc_noun} from `{s}`."],
+            "keep": [f"Returns only the {noun} of `{s}`, in order.", f"Keeps each character of `{s}` that {verb} and drops the rest."],
+            "remove": [f"Returns `{s}` with every character that {verb} removed.", f"Removes the {noun} from `{s}`."],
             "replace": [f"Returns `{s}` with every character that {verb} replaced by `{fill}`.",
-                        f"Replaces the {doc_noun} of `{s}` with `'{fill}'`."],
+                        f"Replaces the {noun} of `{s}` with `'{fill}'`."],
             "any": [f"Returns `true` if `{s}` contains a character that {verb}.", f"Checks whether any character of `{s}` {verb}."],
             "all": [f"Returns `true` if every character of `{s}` {verb} (`true` for an empty string).",
-                    f"Checks whether all characters of `{s}` are {doc_noun}."],
+                    f"Checks whether all characters of `{s}` are {noun}."],
             "position": [f"Returns the index (in characters) of the first character of `{s}` that {verb}, or `None`.",
                          f"Finds the first character of `{s}` that {verb} and returns its index."]}[op]
     doc = _doc(r, docs, kw, checks)
