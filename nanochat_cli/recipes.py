@@ -111,9 +111,9 @@ class TrainSection:
     dtype: str = _f("auto", "auto (bf16 autocast on CUDA and on CPUs with AVX512-BF16 or AMX, else fp32) | fp32 | bf16")
     threads: int = _f(0, "torch CPU threads per process (0 = torch's default)")
     compile: bool = _f(False, "torch.compile (inductor) the training forward; the first steps pay the compile time")
-    init_from: str = _f("", "start from this checkpoint's (or run directory's newest) weights with fresh optimizer "
-                        "and schedule, e.g. a stage-2 run on other data; \"\" = random init. The model config and "
-                        "tokenizer must match")
+    init_from: str = _f("", "start from this checkpoint's (or run directory's newest) weights, or a model file's "
+                        "(e.g. models/rust_small.gguf), with fresh optimizer and schedule, e.g. a stage-2 run on other "
+                        "data; \"\" = random init. The model config and tokenizer must match")
 
 
 @dataclass
@@ -194,8 +194,9 @@ class GuardSection:
 class RLSection:
     """`nanochat rl`: reinforcement learning on rustc rewards, from a training checkpoint (nanochat_cli/rl/)."""
 
-    init_from: str = _f("", "the base: a training run directory (its newest checkpoint) or a step_* checkpoint; "
-                        "RL needs its float master weights, which a GGUF does not hold. Also the KL reference")
+    init_from: str = _f("", "the base: a training run directory (its newest checkpoint), a step_* checkpoint, or a "
+                        "model file such as models/rust_small.gguf (float weights rebuilt to ternarize back to it "
+                        "exactly). Also the KL reference")
     algorithm: str = _f("grpo", "grpo: advantage (r - mean) / std in the group; maxrl: (r - mean) / mean on binary "
                         "success, 0 for a group without one; rest: expert iteration, fine-tune on the samples that pass")
     steps: int = _f(100, "RL steps: one rollout batch (with refills) and ppo_epochs updates each")

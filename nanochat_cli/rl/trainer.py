@@ -9,6 +9,7 @@ metrics.jsonl and curves.png sit beside them. SIGINT/SIGTERM write a checkpoint 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import time
@@ -79,12 +80,16 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         resume_dir, run_dir = ckpt.resume_target(resume, recipe.checkpoint.dir, recipe.set_keys)
         recipe = dataclasses.replace(recipe, checkpoint=dataclasses.replace(recipe.checkpoint, dir=str(run_dir)))
     if not rl.init_from:
-        raise NanochatError("rl.init_from is empty; set it to a training run directory, e.g. "
-                            "--set rl.init_from=runs/rust_small_verified")
-    base = resolve_checkpoint(rl.init_from)
-    base_config = read_config(base)
+        raise NanochatError("rl.init_from is empty; set it to a model file or a training run directory, e.g. "
+                            "--set rl.init_from=models/rust_small.gguf")
+    base_file = Path(rl.init_from).expanduser()
+    if base_file.is_file():  # a model file (the shipped GGUF): its weights as float weights that ternarize back to it
+        base, base_model = base_file, ckpt.load_file_model(base_file)
+        base_config, base_sha = {"model": base_model[2].config.to_dict()}, file_sha256(base)
+    else:
+        base, base_model = resolve_checkpoint(rl.init_from), None
+        base_config, base_sha = read_config(base), file_sha256(base / "model.safetensors")
     _check_base(recipe, base, base_config["model"])
-    base_sha = file_sha256(base / "model.safetensors")
     if resume_dir is not None:
         was = read_config(resume_dir).get("rl_base", {})
         if was.get("sha256") != base_sha:
@@ -108,8 +113,8 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
             pool, summary = build_pool(rl, getattr(reward_fn, "sandbox", None))
         else:
             summary = {"prompts": len(pool)}
-        return _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, info, show, reward_fn, pool,
-                      summary)
+        return _train(recipe, resume_dir, run_dir, base, base_model, base_config, base_sha, device, info, show,
+                      reward_fn, pool, summary)
     finally:
         if own_reward and reward_fn is not None:
             reward_fn.close()
@@ -117,7 +122,8 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         distributed.shutdown(info)
 
 
-def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, info, show, reward_fn, pool, summary):
+def _train(recipe, resume_dir, run_dir, base, base_model, base_config, base_sha, device, info, show, reward_fn, pool,
+           summary):
     rl = recipe.rl
     console = make_console(stderr=True)
     if info.is_main:
@@ -125,8 +131,14 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
         if resume_dir is None and list_checkpoints(run_dir):
             raise NanochatError(f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` or start "
                                 "fresh with `--set checkpoint.dir=runs/NEW`")
-    model, tokenizer = load_checkpoint_model(base)
-    ref, _ = load_checkpoint_model(base)
+    if base_model is not None:  # a model file, read once: the policy and a copy as the KL reference
+        model, tokenizer, _ = base_model
+        ref = copy.deepcopy(model)
+        tokenizer_src = tokenizer
+    else:
+        model, tokenizer = load_checkpoint_model(base)
+        ref, _ = load_checkpoint_model(base)
+        tokenizer_src = base / "tokenizer.json"
     cfg = model.cfg
     model.to(device).train()
     ref.to(device).eval().requires_grad_(False)
@@ -176,7 +188,7 @@ def _train(recipe, resume_dir, run_dir, base, base_config, base_sha, device, inf
         if hasattr(reward_fn, "state_dict"):
             state["reward"] = reward_fn.state_dict()
         extra = {"rl_base": {"path": str(base), "sha256": base_sha}, "data": base_config.get("data")}
-        path = ckpt.save_checkpoint(run_dir, step, model, cfg.to_dict(), recipe.to_dict(), base / "tokenizer.json",
+        path = ckpt.save_checkpoint(run_dir, step, model, cfg.to_dict(), recipe.to_dict(), tokenizer_src,
                                     opts, state, recipe.checkpoint.keep, extra)
         if recipe.logging.plot and metrics.records:
             write_metric_panels(metrics.records, run_dir / "curves.png", PANELS)

@@ -66,6 +66,45 @@ def dequantize(trits: np.ndarray, scales: np.ndarray, group_size: int) -> np.nda
     return out.reshape(trits.shape)
 
 
+def latent_weights(trits: np.ndarray, scales: np.ndarray, group_size: int) -> np.ndarray:
+    """A float32 (M, K) matrix that `ternarize` maps back to exactly these trits and scales: the inverse of
+    absmean ternarization, for starting training from a ternary model file (the float weights it came from are not
+    in the file). In a group of n nonzero trits out of N, every nonzero entry is t * s * N / n except the first,
+    which takes up the float32 rounding so that the float64 mean of |w| rounds to s exactly; each |w| / s is then
+    at least about 1 and rounds to the trit. An all-zero group is all zeros (its scale, never used, becomes 0)."""
+    t = np.asarray(trits, dtype=np.int8)
+    check_group_size(t.shape[1], group_size)
+    grouped = _grouped(t, group_size)
+    n_groups = grouped.shape[0] * grouped.shape[1]
+    s = np.asarray(scales, dtype=np.float32).reshape(-1).astype(np.float64)
+    if s.size != n_groups:
+        raise NanochatError(f"{s.size} scales for {n_groups} groups of a {t.shape} matrix")
+    if not (np.isfinite(s).all() and (s >= 0).all()):
+        raise NanochatError("ternary scales must be finite and non-negative")
+    signs = grouped.reshape(n_groups, -1).astype(np.float32)
+    width = signs.shape[1]
+    nnz = np.count_nonzero(signs, axis=1).astype(np.float64)
+    live = nnz > 0
+    target = s * width  # the float64 sum of |w| whose mean is s (exact: width <= 2^31, s has 24 bits)
+    rest = np.where(live, np.float32(target / np.maximum(nnz, 1)).astype(np.float64), 0.0)
+    first = np.float32(np.where(live, target - (nnz - 1) * rest, 0.0))
+    # float32(first) may move the mean by a part of an ulp of s: walk it a few ulps until the mean is s again
+    # (each step moves the mean by ulp(first) / width, under an ulp of s when more than two trits are nonzero;
+    # with one or two the division by a power-of-two width is exact and no step is needed)
+    for _ in range(64):
+        mean = np.float32(((nnz - 1) * rest + first.astype(np.float64)) / width)
+        off = live & (mean != np.float32(s))
+        if not off.any():
+            break
+        first[off] = np.nextafter(first[off], np.where(mean[off] < np.float32(s[off]), np.inf, -np.inf).astype(np.float32))
+    else:
+        raise NanochatError("could not find float weights that ternarize to these scales exactly")
+    magnitude = np.broadcast_to(rest.astype(np.float32)[:, None], signs.shape).copy()
+    lead = np.argmax(signs != 0, axis=1)
+    magnitude[np.arange(n_groups), lead] = np.where(live, first, magnitude[np.arange(n_groups), lead])
+    return (signs * magnitude).reshape(t.shape)
+
+
 def quantize_activations(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-row int8 quantization of a (N, K) float array: returns q int8 (N, K) and scale float32 (N,).
 

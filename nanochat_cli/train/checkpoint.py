@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_model, save_model
 
@@ -105,10 +106,11 @@ def restore_rng(state: dict) -> None:
 
 
 def save_checkpoint(
-    run_dir: Path, step: int, model: torch.nn.Module, model_config: dict, recipe: dict, tokenizer_path: Path,
+    run_dir: Path, step: int, model: torch.nn.Module, model_config: dict, recipe: dict, tokenizer_path,
     optimizers: list[torch.optim.Optimizer], trainer_state: dict, keep: int, extra_config: dict | None = None,
 ) -> Path:
-    """Write step_NNNNNNN/ under a temp name, rename it into place, then drop all but the newest `keep`."""
+    """Write step_NNNNNNN/ under a temp name, rename it into place, then drop all but the newest `keep`.
+    tokenizer_path: the tokenizer.json to copy, or a tokenizers.Tokenizer (a base read from a model file)."""
     final = run_dir / step_dir_name(step)
     tmp = run_dir / f".{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -118,7 +120,10 @@ def save_checkpoint(
     apply_umask(tmp / "model.safetensors")  # safetensors writes 0600; the user's umask decides, as for the rest
     config = {"format": 1, "model": model_config, "recipe": recipe, "step": step, **(extra_config or {})}
     (tmp / "config.json").write_text(json.dumps(config, indent=2))
-    shutil.copyfile(tokenizer_path, tmp / "tokenizer.json")
+    if isinstance(tokenizer_path, (str, Path)):
+        shutil.copyfile(tokenizer_path, tmp / "tokenizer.json")
+    else:
+        tokenizer_path.save(str(tmp / "tokenizer.json"))
     torch.save([o.state_dict() for o in optimizers], tmp / "optimizer.pt")
     state = {**trainer_state, "step": step, "rng": _rng_state()}
     (tmp / "trainer_state.json").write_text(json.dumps(state, indent=2))
@@ -150,20 +155,21 @@ def load_training_state(ckpt: Path, model: torch.nn.Module, optimizers: list[tor
 
 
 def load_initial_weights(path: str | Path, model: torch.nn.Module, model_config: dict, tokenizer_path: Path) -> Path:
-    """Load a checkpoint's weights into a fresh run's model (`train.init_from`); returns the checkpoint used.
+    """Load a checkpoint's weights, or a model file's, into a fresh run's model (`train.init_from`); returns the
+    checkpoint or file used.
 
     The recipe's model must be the checkpoint's, and the run's tokenizer the one the checkpoint was trained
-    with (same file bytes): otherwise token ids would silently mean other strings.
+    with (same file bytes): otherwise token ids would silently mean other strings. A GGUF (e.g. the shipped
+    model) holds no float master weights: see `file_state_dict`.
     """
-    ckpt = resolve_checkpoint(path)
+    p = Path(path).expanduser()
+    if p.is_file():
+        model.load_state_dict(gguf_state_dict(p, model_config, tokenizer_path), strict=True)
+        return p
+    ckpt = resolve_checkpoint(p)
     require_files(ckpt, ("model.safetensors", "config.json", "tokenizer.json"))
     saved = json.loads((ckpt / "config.json").read_text())["model"]
-    changed = sorted(k for k, v in model_config.items() if saved.get(k) != v)
-    if changed:
-        raise NanochatError(
-            f"train.init_from {ckpt}: the recipe's model differs from the checkpoint's in {', '.join(changed)}; "
-            "use the [model] section of the run it came from"
-        )
+    _check_same_model(ckpt, saved, model_config)
     if (ckpt / "tokenizer.json").read_bytes() != Path(tokenizer_path).read_bytes():
         raise NanochatError(
             f"train.init_from {ckpt}: its tokenizer differs from this run's data; prepare the data with "
@@ -171,3 +177,66 @@ def load_initial_weights(path: str | Path, model: torch.nn.Module, model_config:
         )
     load_model(model, str(ckpt / "model.safetensors"), strict=True)
     return ckpt
+
+
+def _check_same_model(source: Path, saved: dict, model_config: dict) -> None:
+    changed = sorted(k for k, v in model_config.items() if saved.get(k) != v)
+    if changed:
+        raise NanochatError(
+            f"train.init_from {source}: the recipe's model differs from the {'file' if source.is_file() else 'checkpoint'}'s "
+            f"in {', '.join(changed)}; use the [model] section of the run it came from"
+        )
+
+
+def file_state_dict(weights) -> dict[str, torch.Tensor]:
+    """A model file's weights (formats.weights.ModelWeights) as a TernaryLM state dict that computes exactly what
+    the file computes.
+
+    Float tensors are copied (a quantized embedding is dequantized: what the engine runs). Each ternary matrix
+    becomes float weights that ternarize to exactly its trits and scales (`ternary.latent_weights`), so the
+    training forward reproduces the file bit for bit. How far each weight sat from its rounding threshold is not in
+    the file: the rebuilt weights sit at least half a scale from it (nonzero ones at s * N / n, zeros at 0), where
+    the original ones were spread across it, so the first updates flip fewer trits than in the run that made it.
+    """
+    from nanochat_cli.ternary import PlanarWeights, latent_weights
+
+    state = {}
+    for name, t in weights.tensors.items():
+        if isinstance(t, PlanarWeights):
+            value = latent_weights(t.trits(), t.scales, t.group_size)
+        else:
+            value = weights.float(name)
+        state[name] = torch.from_numpy(np.array(value, dtype=np.float32))
+    return state
+
+
+def load_file_model(path: str | Path):
+    """(TernaryLM in eval mode on CPU, tokenizers.Tokenizer, ModelWeights) from a model file: the shipped GGUF, an
+    export, a llama.cpp bitnet file. The base of `nanochat rl` when rl.init_from names a file."""
+    from nanochat_cli.formats.model_file import load_model_weights
+    from nanochat_cli.model import TernaryLM
+
+    weights = load_model_weights(path)
+    tokenizer = weights.tokenizer()
+    model = TernaryLM(weights.config)
+    model.load_state_dict(file_state_dict(weights), strict=True)
+    model.eval()
+    return model, tokenizer, weights
+
+
+def gguf_state_dict(path: Path, model_config: dict, tokenizer_path: Path) -> dict[str, torch.Tensor]:
+    """`file_state_dict` of a model file whose model is the recipe's and whose tokenizer is the run's."""
+    from tokenizers import Tokenizer
+
+    from nanochat_cli.formats.model_file import load_model_weights
+
+    weights = load_model_weights(path)
+    _check_same_model(path, weights.config.to_dict(), model_config)
+    if weights.tokenizer_json is None or (
+        weights.tokenizer().to_str() != Tokenizer.from_file(str(tokenizer_path)).to_str()
+    ):
+        raise NanochatError(
+            f"train.init_from {path}: its tokenizer differs from this run's data; prepare the data with "
+            "data.tokenizer_from pointing at the recipe the model was trained with"
+        )
+    return file_state_dict(weights)

@@ -94,3 +94,30 @@ def test_missing_rustc_is_one_clear_error_before_the_run_starts(base, tmp_path, 
     with pytest.raises(NanochatError, match="rustc not found"):
         train_rl(toy_recipe(base, tmp_path / "run"), pool=toy_pool(), show_progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_rl_starts_from_a_model_file(base, tmp_path):
+    """rl.init_from a GGUF (the shipped model on a fresh clone): the policy starts as the file's exact function,
+    trains, resumes against the same file, and its checkpoints export like any other."""
+    from nanochat_cli.formats import export_checkpoint
+    from nanochat_cli.formats.export import checkpoint_weights
+    from nanochat_cli.formats.model_file import load_model_weights
+
+    gguf = export_checkpoint(base, tmp_path / "base.gguf")
+    run = tmp_path / "run"
+    out = train_rl(toy_recipe(gguf, run, ["rl.steps=2", "rl.kl_coef=0.05", "rl.adamw_lr=0.0"]), reward_fn=ToyReward(),
+                   pool=toy_pool(), show_progress=False)
+    assert out["step"] == 2 and out["base"] == str(gguf)
+    # no learning rate: the checkpoint is the file, trit for trit and float for float
+    saved, file = checkpoint_weights(run), load_model_weights(gguf)
+    for name, t in file.tensors.items():
+        u = saved.tensors[name]
+        if hasattr(t, "packed"):
+            assert (t.packed == u.packed).all() and (t.scales == u.scales).all(), name
+        else:
+            assert (t == u).all(), name
+    assert json.loads((run / "step_0000002" / "config.json").read_text())["rl_base"]["path"] == str(gguf)
+    out = train_rl(toy_recipe(gguf, run, ["rl.steps=3"]), resume=run, reward_fn=ToyReward(), pool=toy_pool(),
+                   show_progress=False)
+    assert out["step"] == 3
+    assert load_model_weights(export_checkpoint(run, tmp_path / "rl.gguf")).config.d_model == 64

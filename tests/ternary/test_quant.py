@@ -8,8 +8,8 @@ from hypothesis.extra.numpy import arrays
 
 from nanochat_cli.errors import NanochatError
 from nanochat_cli.ternary import (
-    PlanarWeights, dequantize, integer_accumulators, pack_trits, quantize_activations, reference_matmul, ternarize,
-    unpack_trits,
+    PlanarWeights, dequantize, integer_accumulators, latent_weights, pack_trits, quantize_activations, reference_matmul,
+    ternarize, unpack_trits,
 )
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=32)
@@ -148,3 +148,37 @@ def test_activations_round_half_to_even_with_scale_amax_over_127():
     assert q.tolist() == [[127, 0, 2, 2, 0, -2, -127, 3]]
     q, scale = quantize_activations(np.array([[-2.0, 1.0, 0.0, 0.0]], np.float32))
     assert scale[0] == np.float32(2.0) / np.float32(127) and q.tolist() == [[-127, 64, 0, 0]]
+
+
+@given(matrices())
+def test_latent_weights_ternarize_back_to_the_same_trits_and_scales(case):
+    w, group_size = case
+    t, s = ternarize(w, group_size)
+    latent = latent_weights(t, s, group_size)
+    t2, s2 = ternarize(latent, group_size)
+    assert np.array_equal(t2, t) and np.array_equal(s2, s)
+
+
+@given(st.data())
+def test_latent_weights_reach_any_trits_and_scales(data):
+    """Not only what ternarize made: any trits and positive scales, e.g. a file from another quantizer."""
+    g = data.draw(st.sampled_from([0, 4, 32, 128]))
+    m = data.draw(st.integers(1, 6))
+    k = (g or 4) * data.draw(st.integers(1, 5))
+    t = data.draw(arrays(np.int8, (m, k), elements=st.integers(-1, 1)))
+    n_groups = 1 if g == 0 else k // g
+    s = data.draw(arrays(np.float32, (1, 1) if g == 0 else (m, n_groups),
+                         elements=st.floats(2.0**-90, 2.0**90, width=32)))
+    t2, s2 = ternarize(latent_weights(t, s, g), g)
+    live = np.abs(t).reshape(s.shape[0], s.shape[1], -1).any(axis=-1)
+    assert np.array_equal(t2, t)
+    assert np.array_equal(s2[live], s[live]) and (s2[~live] == 0).all()  # an all-zero group's scale is unused
+
+
+def test_latent_weights_refuse_bad_scales():
+    t = np.ones((1, 4), np.int8)
+    for bad in (-1.0, np.nan, np.inf):
+        with pytest.raises(NanochatError, match="finite and non-negative"):
+            latent_weights(t, np.array([[bad]], np.float32), 4)
+    with pytest.raises(NanochatError, match="2 scales for 1 groups"):
+        latent_weights(t, np.ones((1, 2), np.float32), 4)
