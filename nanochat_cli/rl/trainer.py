@@ -83,6 +83,9 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         raise NanochatError("rl.init_from is empty; set it to a model file or a training run directory, e.g. "
                             "--set rl.init_from=models/rust_small.gguf")
     base_file = Path(rl.init_from).expanduser()
+    if not base_file.exists():
+        raise NanochatError(f"rl.init_from {base_file} does not exist; give a model file (e.g. models/rust_small.gguf) "
+                            "or a training run directory")
     if base_file.is_file():  # a model file (the shipped GGUF): its weights as float weights that ternarize back to it
         base, base_model = base_file, ckpt.load_file_model(base_file)
         base_config, base_sha = {"model": base_model[2].config.to_dict()}, file_sha256(base)

@@ -163,6 +163,9 @@ def load_initial_weights(path: str | Path, model: torch.nn.Module, model_config:
     model) holds no float master weights: see `file_state_dict`.
     """
     p = Path(path).expanduser()
+    if not p.exists():
+        raise NanochatError(f"train.init_from {p} does not exist; give a training run directory, one of its step_* "
+                            "checkpoints or a model file (e.g. models/rust_small.gguf)")
     if p.is_file():
         model.load_state_dict(gguf_state_dict(p, model_config, tokenizer_path), strict=True)
         return p

@@ -121,3 +121,10 @@ def test_rl_starts_from_a_model_file(base, tmp_path):
                    show_progress=False)
     assert out["step"] == 3
     assert load_model_weights(export_checkpoint(run, tmp_path / "rl.gguf")).config.d_model == 64
+
+
+def test_a_missing_base_names_both_accepted_forms(tmp_path):
+    with pytest.raises(NanochatError, match="nope.gguf does not exist; give a model file"):
+        train_rl(toy_recipe(tmp_path / "nope.gguf", tmp_path / "run"), reward_fn=ToyReward(), pool=toy_pool(),
+                 show_progress=False)
+    assert not (tmp_path / "run").exists()

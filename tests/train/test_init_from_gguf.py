@@ -76,3 +76,17 @@ def test_a_gguf_of_another_shape_or_tokenizer_is_refused(exported, tmp_path):
     with pytest.raises(NanochatError, match="its tokenizer differs from this run's data"):
         train(other_tokens)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_missing_or_foreign_init_from_is_one_clear_error(exported, tmp_path):
+    missing = tiny_recipe(exported["src"], exported["cache"], tmp_path / "a",
+                          overrides=["model.group_size=32", f"train.init_from={tmp_path / 'nope.gguf'}"])
+    with pytest.raises(NanochatError, match="nope.gguf does not exist; give a training run directory"):
+        train(missing)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a model file at all")
+    foreign = tiny_recipe(exported["src"], exported["cache"], tmp_path / "b",
+                          overrides=["model.group_size=32", f"train.init_from={junk}"])
+    with pytest.raises(NanochatError, match="junk.gguf"):
+        train(foreign)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
