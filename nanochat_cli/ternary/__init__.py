@@ -23,6 +23,6 @@ from nanochat_cli.ternary.tq import block_scales, decode_tq1_0, decode_tq2_0, en
 __all__ = [
     "DEFAULT_GROUP_SIZE", "QK_K", "pack_trits",
     "unpack_trits", "PlanarWeights", "aligned_copy", "aligned_empty", "is_aligned", "absmean_scales",
-    "check_group_size", "dequantize", "integer_accumulators", "latent_weights", "quantize_activations", "reference_matmul",
-    "ternarize", "block_scales", "decode_tq1_0", "decode_tq2_0", "encode_tq1_0", "encode_tq2_0",
+    "check_group_size", "dequantize", "integer_accumulators", "latent_weights", "quantize_activations",
+    "reference_matmul", "ternarize", "block_scales", "decode_tq1_0", "decode_tq2_0", "encode_tq1_0", "encode_tq2_0",
 ]

@@ -96,7 +96,8 @@ def latent_weights(trits: np.ndarray, scales: np.ndarray, group_size: int) -> np
         off = live & (mean != np.float32(s))
         if not off.any():
             break
-        first[off] = np.nextafter(first[off], np.where(mean[off] < np.float32(s[off]), np.inf, -np.inf).astype(np.float32))
+        toward = np.where(mean[off] < np.float32(s[off]), np.inf, -np.inf).astype(np.float32)
+        first[off] = np.nextafter(first[off], toward)
     else:
         raise NanochatError("could not find float weights that ternarize to these scales exactly")
     magnitude = np.broadcast_to(rest.astype(np.float32)[:, None], signs.shape).copy()

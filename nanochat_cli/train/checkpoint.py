@@ -106,11 +106,11 @@ def restore_rng(state: dict) -> None:
 
 
 def save_checkpoint(
-    run_dir: Path, step: int, model: torch.nn.Module, model_config: dict, recipe: dict, tokenizer_path,
+    run_dir: Path, step: int, model: torch.nn.Module, model_config: dict, recipe: dict, tokenizer,
     optimizers: list[torch.optim.Optimizer], trainer_state: dict, keep: int, extra_config: dict | None = None,
 ) -> Path:
     """Write step_NNNNNNN/ under a temp name, rename it into place, then drop all but the newest `keep`.
-    tokenizer_path: the tokenizer.json to copy, or a tokenizers.Tokenizer (a base read from a model file)."""
+    tokenizer: the tokenizer.json path to copy, or a tokenizers.Tokenizer (an RL base read from a model file)."""
     final = run_dir / step_dir_name(step)
     tmp = run_dir / f".{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -120,10 +120,10 @@ def save_checkpoint(
     apply_umask(tmp / "model.safetensors")  # safetensors writes 0600; the user's umask decides, as for the rest
     config = {"format": 1, "model": model_config, "recipe": recipe, "step": step, **(extra_config or {})}
     (tmp / "config.json").write_text(json.dumps(config, indent=2))
-    if isinstance(tokenizer_path, (str, Path)):
-        shutil.copyfile(tokenizer_path, tmp / "tokenizer.json")
+    if isinstance(tokenizer, (str, Path)):
+        shutil.copyfile(tokenizer, tmp / "tokenizer.json")
     else:
-        tokenizer_path.save(str(tmp / "tokenizer.json"))
+        tokenizer.save(str(tmp / "tokenizer.json"))
     torch.save([o.state_dict() for o in optimizers], tmp / "optimizer.pt")
     state = {**trainer_state, "step": step, "rng": _rng_state()}
     (tmp / "trainer_state.json").write_text(json.dumps(state, indent=2))
