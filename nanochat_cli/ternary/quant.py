@@ -85,7 +85,7 @@ def latent_weights(trits: np.ndarray, scales: np.ndarray, group_size: int) -> np
     width = signs.shape[1]
     nnz = np.count_nonzero(signs, axis=1).astype(np.float64)
     live = nnz > 0
-    target = s * width  # the float64 sum of |w| whose mean is s (exact: width <= 2^31, s has 24 bits)
+    target = s * width  # the float64 sum of |w| whose mean is s (exact while width < 2^29: s has 24 bits)
     rest = np.where(live, np.float32(target / np.maximum(nnz, 1)).astype(np.float64), 0.0)
     first = np.float32(np.where(live, target - (nnz - 1) * rest, 0.0))
     # float32(first) may move the mean by a part of an ulp of s: walk it a few ulps until the mean is s again
