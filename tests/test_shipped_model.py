@@ -65,18 +65,9 @@ def test_a_missing_shipped_model_is_one_clear_error(monkeypatch, tmp_path):
 def test_training_can_start_from_the_shipped_model_exactly():
     """train.init_from / rl.init_from on the shipped file: the rebuilt float weights are the file, every trit,
     scale and float tensor (so fine-tuning and RL on a fresh clone start from the model the card measures)."""
-    import numpy as np
-
     from nanochat_cli.formats.export import model_weights
-    from nanochat_cli.ternary import PlanarWeights
     from nanochat_cli.train.checkpoint import load_file_model
+    from tests.train.run_helpers import assert_same_weights
 
     model, tokenizer, file = load_file_model(shipped_model())
-    again = model_weights(model, tokenizer.to_str())
-    assert set(again.tensors) == set(file.tensors)
-    for name, t in file.tensors.items():
-        u = again.tensors[name]
-        if isinstance(t, PlanarWeights):
-            assert np.array_equal(t.packed, u.packed) and np.array_equal(t.scales, u.scales), name
-        else:
-            assert np.array_equal(t, u), name
+    assert_same_weights(file, model_weights(model, tokenizer.to_str()))

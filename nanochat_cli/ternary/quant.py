@@ -90,7 +90,7 @@ def latent_weights(trits: np.ndarray, scales: np.ndarray, group_size: int) -> np
     first = np.float32(np.where(live, target - (nnz - 1) * rest, 0.0))
     # float32(first) may move the mean by a part of an ulp of s: walk it a few ulps until the mean is s again
     # (each step moves the mean by ulp(first) / width, under an ulp of s when more than two trits are nonzero;
-    # with one or two the division by a power-of-two width is exact and no step is needed)
+    # with one or two over a power-of-two width the sum is already exact and no step is needed)
     for _ in range(64):
         mean = np.float32(((nnz - 1) * rest + first.astype(np.float64)) / width)
         off = live & (mean != np.float32(s))

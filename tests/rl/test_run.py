@@ -102,6 +102,7 @@ def test_rl_starts_from_a_model_file(base, tmp_path):
     from nanochat_cli.formats import export_checkpoint
     from nanochat_cli.formats.export import checkpoint_weights
     from nanochat_cli.formats.model_file import load_model_weights
+    from tests.train.run_helpers import assert_same_weights
 
     gguf = export_checkpoint(base, tmp_path / "base.gguf")
     run = tmp_path / "run"
@@ -109,13 +110,7 @@ def test_rl_starts_from_a_model_file(base, tmp_path):
                    pool=toy_pool(), show_progress=False)
     assert out["step"] == 2 and out["base"] == str(gguf)
     # no learning rate: the checkpoint is the file, trit for trit and float for float
-    saved, file = checkpoint_weights(run), load_model_weights(gguf)
-    for name, t in file.tensors.items():
-        u = saved.tensors[name]
-        if hasattr(t, "packed"):
-            assert (t.packed == u.packed).all() and (t.scales == u.scales).all(), name
-        else:
-            assert (t == u).all(), name
+    assert_same_weights(load_model_weights(gguf), checkpoint_weights(run))
     assert json.loads((run / "step_0000002" / "config.json").read_text())["rl_base"]["path"] == str(gguf)
     out = train_rl(toy_recipe(gguf, run, ["rl.steps=3"]), resume=run, reward_fn=ToyReward(), pool=toy_pool(),
                    show_progress=False)

@@ -46,3 +46,19 @@ def nanochat(*args: str, env_extra: dict | None = None, torchrun: int = 0, timeo
     else:
         cmd = [sys.executable, "-m", "nanochat_cli.cli", *args]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def assert_same_weights(a, b) -> None:
+    """Two ModelWeights hold the same tensors: every trit, scale and float value identical."""
+    import numpy as np
+
+    from nanochat_cli.ternary import PlanarWeights
+
+    assert set(a.tensors) == set(b.tensors)
+    for name, t in a.tensors.items():
+        u = b.tensors[name]
+        if isinstance(t, PlanarWeights):
+            assert isinstance(u, PlanarWeights) and t.group_size == u.group_size, name
+            assert np.array_equal(t.packed, u.packed) and np.array_equal(t.scales, u.scales), name
+        else:
+            assert np.array_equal(t, u), name

@@ -5,7 +5,6 @@ ternarize back to exactly the file's, so the run starts from the very function t
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from nanochat_cli.data.prepare import prepare_data
@@ -13,11 +12,10 @@ from nanochat_cli.errors import NanochatError
 from nanochat_cli.formats.export import export_checkpoint, model_weights
 from nanochat_cli.formats.model_file import load_model_weights
 from nanochat_cli.model import TernaryLM
-from nanochat_cli.ternary import PlanarWeights
 from nanochat_cli.train.checkpoint import load_initial_weights
 from nanochat_cli.train.trainer import train
 from tests.data.synthetic import make_corpus, tiny_recipe
-from tests.train.run_helpers import read_metrics
+from tests.train.run_helpers import assert_same_weights, read_metrics
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +28,13 @@ def exported(tmp_path_factory):
     return {"src": src, "cache": cache, "recipe": recipe, "gguf": gguf, "root": root}
 
 
-def _same_tensors(a, b) -> None:
-    assert set(a.tensors) == set(b.tensors)
-    for name, t in a.tensors.items():
-        u = b.tensors[name]
-        if isinstance(t, PlanarWeights):
-            assert isinstance(u, PlanarWeights) and t.group_size == u.group_size, name
-            assert np.array_equal(t.packed, u.packed) and np.array_equal(t.scales, u.scales), name
-        else:
-            assert np.array_equal(t, u), name
-
-
 def test_a_gguf_loads_into_the_training_model_bit_for_bit(exported):
     file = load_model_weights(exported["gguf"])
     model = TernaryLM(file.config)
     tokenizer = prepare_data(exported["recipe"], show_progress=False).tokenizer_path
     assert load_initial_weights(exported["gguf"], model, file.config.to_dict(), tokenizer) == exported["gguf"]
     # exported again, the model is the file: every trit, scale and float tensor identical
-    _same_tensors(file, model_weights(model, file.tokenizer_json))
+    assert_same_weights(file, model_weights(model, file.tokenizer_json))
 
 
 def test_training_continues_from_a_gguf(exported):
