@@ -103,6 +103,9 @@ class TrainSection:
 
     steps: int = _f(1000, "optimizer steps in the full run (the schedule is laid out over these)")
     stop_at_step: int = _f(0, "stop (with a checkpoint) after this step, e.g. to resume later; 0 = run to `steps`")
+    time_budget_s: float = _f(0.0, "stop (with a checkpoint) once this many seconds have passed since the first "
+                              "step (compile, validation and checkpoints count: wall clock), and lay the schedule's "
+                              "decay over the budget's end as well as over `steps`, whichever comes first; 0 = off")
     batch_size: int = _f(8, "sequences per micro-batch per process")
     seq_len: int = _f(256, "tokens per sequence (<= the model's max_seq_len)")
     grad_accum: int = _f(1, "micro-batches per optimizer step; global batch = batch_size*grad_accum*world_size")
@@ -443,6 +446,7 @@ def _check(r: Recipe) -> None:
     non_negative = {
         "schedule.warmup_steps": r.schedule.warmup_steps, "validation.every": r.validation.every,
         "checkpoint.every": r.checkpoint.every, "train.stop_at_step": r.train.stop_at_step, "train.threads": r.train.threads,
+        "train.time_budget_s": r.train.time_budget_s,
         "data.max_files": r.data.max_files, "optimizer.matrix_lr": r.optimizer.matrix_lr, "optimizer.other_lr": r.optimizer.other_lr,
         "optimizer.matrix_wd": r.optimizer.matrix_wd, "optimizer.other_wd": r.optimizer.other_wd,
         "optimizer.grad_clip": r.optimizer.grad_clip, "guard.cooldown_steps": r.guard.cooldown_steps,

@@ -87,8 +87,9 @@ def train_rl(recipe: Recipe, resume: str | Path | None = None, show_progress: bo
         raise NanochatError(f"rl.init_from {base_file} does not exist; give a model file (e.g. models/rust_small.gguf) "
                             "or a training run directory")
     if base_file.is_file():  # a model file (the shipped GGUF): its weights as float weights that ternarize back to it
-        base, base_model = base_file, ckpt.load_file_model(base_file)
-        base_config, base_sha = {"model": base_model[2].config.to_dict()}, file_sha256(base)
+        model, tokenizer, weights = ckpt.load_file_model(base_file)
+        base, base_model = base_file, (model, tokenizer)
+        base_config, base_sha = {"model": weights.config.to_dict()}, file_sha256(base)
     else:
         base, base_model = resolve_checkpoint(rl.init_from), None
         base_config, base_sha = read_config(base), file_sha256(base / "model.safetensors")
@@ -135,7 +136,7 @@ def _train(recipe, resume_dir, run_dir, base, base_model, base_config, base_sha,
             raise NanochatError(f"{run_dir} already holds checkpoints; continue with `--resume {run_dir}` or start "
                                 "fresh with `--set checkpoint.dir=runs/NEW`")
     if base_model is not None:  # a model file, read once: the policy and a copy as the KL reference
-        model, tokenizer, _ = base_model
+        model, tokenizer = base_model
         ref = copy.deepcopy(model)
         tokenizer_src = tokenizer
     else:

@@ -3,7 +3,9 @@
 One step = grad_accum micro-batches per rank, a clipped Muon + Lion update at the WSD learning rate.
 Every logging.every steps a metrics record is written; every validation.every steps the held-out loss
 and bits per byte; every checkpoint.every steps (and at the end, on SIGINT/SIGTERM, on a guard stop)
-an atomic checkpoint. Rank 0 writes everything; all ranks compute.
+an atomic checkpoint. With train.time_budget_s the run also ends, validated and saved, once that many
+seconds have passed, its learning rate decayed into the budget's end. Rank 0 writes everything; all ranks
+compute.
 """
 
 from __future__ import annotations
@@ -160,6 +162,15 @@ def _optimizer_step(net, opts, params, sampler: WindowSampler, step: int, recipe
     return ce, entropy, objective, float(max_logit), grad_norm
 
 
+_clock = time.monotonic  # what train.time_budget_s is measured on (a module attribute, so tests can drive it)
+
+
+def _eta(steps_left: int, s_per_step: float, budget_left: float | None) -> float:
+    """Seconds to the run's end: the steps left at the recent pace, or the time budget's rest if that is sooner."""
+    eta = steps_left * s_per_step
+    return eta if budget_left is None else max(0.0, min(eta, budget_left))
+
+
 def _prepare(recipe: Recipe, info: distributed.DistInfo, show: bool) -> PreparedData:
     """Rank 0 builds (or finds) the corpus; the other ranks wait for it."""
     if info.is_main:
@@ -227,10 +238,11 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
     model.train()
     opts = build_optimizers(model, recipe.optimizer)
     guard = CollapseGuard(recipe.guard)
-    start = 0
+    start, spent_before = 0, 0.0  # spent_before: seconds the run had trained before a resume (time_budget_s)
     if resume_dir is not None:
         state = ckpt.load_training_state(resume_dir, model, opts)
         start = int(state["step"])
+        spent_before = float(state.get("train_s", 0.0))
         guard.load_state_dict(state["guard"])
     elif t_cfg.init_from:
         init_dir = ckpt.load_initial_weights(t_cfg.init_from, model, cfg.to_dict(), prepared.tokenizer_path)
@@ -269,7 +281,7 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
         if not info.is_main:
             return None
         state = {"total_steps": total_steps, "data_position": {"step": step, "seed": t_cfg.seed}, "guard": guard.state_dict(),
-                 "tokens_seen": step * tokens_per_step}
+                 "tokens_seen": step * tokens_per_step, "train_s": spent()}
         path = ckpt.save_checkpoint(run_dir, step, model, cfg.to_dict(), recipe.to_dict(), prepared.tokenizer_path, opts,
                                     state, recipe.checkpoint.keep, checkpoint_cfg)
         if recipe.logging.plot and metrics.records:
@@ -280,12 +292,19 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
     stopped, last_ckpt = None, None
     window_t, window_steps, window_loss = time.time(), 0, []
     t_begin = time.time()
+    budget, clock_begin = t_cfg.time_budget_s, _clock()
+
+    def spent() -> float:
+        """Seconds of training so far, a resumed run's earlier sittings included (rank 0's clock under DDP)."""
+        return spent_before + _clock() - clock_begin
+
+    clock = spent_before  # the shared value of spent(), agreed by all ranks once per step
     step = start
     with _StopFlag() as flag:
         try:
             while step < end:
                 mult = wsd_multiplier(step, total_steps, recipe.schedule.warmup_steps, recipe.schedule.decay_fraction,
-                                      recipe.schedule.min_lr_ratio) * guard.lr_scale
+                                      recipe.schedule.min_lr_ratio, clock / budget if budget else 0.0) * guard.lr_scale
                 set_lr_multiplier(opts, mult)
                 loss, entropy, objective, max_logit, grad_norm = _optimizer_step(
                     net, opts, params, sampler, step, recipe, device, info
@@ -294,7 +313,13 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
                 window_steps += 1
                 last["loss"] = loss
                 window_loss.append(loss)
-                is_last = step == end
+                shared = torch.tensor([1.0 if flag.signal else 0.0, spent() if info.is_main else 0.0],
+                                      dtype=torch.float64, device=device)
+                if info.enabled:
+                    dist.all_reduce(shared, op=dist.ReduceOp.MAX)  # any rank's signal; rank 0's clock
+                got_signal, clock = shared.tolist()
+                out_of_time = bool(budget) and clock >= budget and step < end
+                is_last = step == end or out_of_time  # validated, logged and saved as the run's last step
                 do_val = recipe.validation.every > 0 and (step % recipe.validation.every == 0 or is_last)
                 do_log = step % recipe.logging.every == 0 or do_val or is_last
                 record = None
@@ -310,7 +335,8 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
                         "objective": objective, "entropy": entropy,
                         "max_logit": max_logit, "lr_mult": mult, "grad_norm": grad_norm,
                         "tok_per_s": tok_s, "mfu": tok_s * flops_tok / peak, "tokens": step * tokens_per_step,
-                        "eta_s": (end - step) * dt / window_steps, "elapsed_s": time.time() - t_begin,
+                        "eta_s": _eta(end - step, dt / window_steps, budget - clock if budget else None),
+                        "elapsed_s": time.time() - t_begin,
                         "val_loss": last["val_loss"] if do_val else None, "val_bpb": last["val_bpb"] if do_val else None,
                     }
                     window_t, window_steps, window_loss = time.time(), 0, []
@@ -323,11 +349,10 @@ def _train(recipe: Recipe, resume_dir: Path | None, device, info: distributed.Di
                     if metrics:
                         metrics.append(record)
                 live.update(step, record)
-                got_signal = torch.tensor(1.0 if flag.signal else 0.0, device=device)
-                if info.enabled:
-                    dist.all_reduce(got_signal, op=dist.ReduceOp.MAX)
-                if got_signal.item() > 0:
+                if got_signal > 0:
                     stopped = stopped or f"signal ({flag.signal or 'SIGTERM on another rank'})"
+                elif out_of_time:
+                    stopped = stopped or "time_budget"
                 every = recipe.checkpoint.every
                 if stopped or is_last or (every > 0 and step % every == 0):
                     last_ckpt = save(step) or last_ckpt
