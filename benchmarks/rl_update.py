@@ -54,11 +54,11 @@ def policy_update_before(model, ref, opts, params, batch, rl, device, autocast, 
     refs = []
     with torch.no_grad():
         for mb in micro:
-            ids, _ = _padded([s for s, _ in mb], device)
+            ids, _, _ = _padded([s for s, _ in mb], device)
             refs.append(_token_logprobs_before(ref, ids, autocast)[0])
     totals = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clipped": 0.0}
     for i, mb in enumerate(micro):  # rl.ppo_epochs = 1, the recipes' value
-        ids, mask = _padded([s for s, _ in mb], device)
+        ids, mask, _ = _padded([s for s, _ in mb], device)
         adv = torch.tensor([a for _, a in mb], dtype=torch.float32, device=device).unsqueeze(1)
         logp, entropy = _token_logprobs_before(model, ids, autocast)
         ratio = torch.exp(logp - logp.detach())

@@ -56,6 +56,9 @@ class SequenceDecode:
         self.max_tokens = max_tokens
         self.stream = TextStream(tokenizer, heal.ids, list(stop), heal) if tokenizer is not None else None
         self.tokens: list[int] = []  # every sampled token, an ending EOS included
+        # one entry per leading token sampled under token healing's constraint: the ids it allowed (None: drawn
+        # from logits the constraint did not mask). RL scores those tokens under the same renormalized choice.
+        self.constraints: list[np.ndarray | None] = []
         self.finish_reason: str | None = None
         self.eos = False
 
@@ -88,6 +91,8 @@ class SequenceDecode:
 
     def accept(self, token: int, full: bool = False) -> DecodeStep:
         """The sampled token (from this sequence's sampler on its masked logits): healing, text, finish reason."""
+        if self.heal.constrained:
+            self.constraints.append(self.heal.allowed_now)
         self.heal.push(token)
         self.tokens.append(token)
         if token in self.eos_ids:

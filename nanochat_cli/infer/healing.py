@@ -116,6 +116,7 @@ class HealedPrompt:
         if not self.skip or not healer.allowed(self.removed).size:
             self.ids, self.removed, self.skip = list(prompt_ids), b"", 0
         self.pending = self.removed  # bytes of R still to be generated
+        self.allowed_now: np.ndarray | None = None  # the ids the last mask() allowed (None: it did not constrain)
 
     @property
     def constrained(self) -> bool:
@@ -125,6 +126,7 @@ class HealedPrompt:
         """logits with every token the constraint forbids at -inf (logits itself once the constraint is met).
         If the model gives every allowed token -inf (or NaN), the longest token that is a prefix of the rest is
         forced: the prompt text comes back as it would have without healing."""
+        self.allowed_now = None
         if not self.pending:
             return logits
         ids = self.healer.allowed(self.pending)
@@ -133,16 +135,19 @@ class HealedPrompt:
         out = np.full(logits.shape[-1], -np.inf, dtype=np.float32)
         if np.any(vals > -np.inf):
             out[ids] = vals
+            self.allowed_now = ids
             return out
         forced = self.healer.cover(self.pending)
         if forced is None or forced >= out.size:  # no vocabulary token spells the rest: give up the constraint
             self.pending = b""
             return logits
         out[forced] = 0.0
+        self.allowed_now = np.array([forced])
         return out
 
     def push(self, token: int) -> None:
         """Advance the constraint past a sampled token."""
+        self.allowed_now = None
         if not self.pending:
             return
         b = self.healer.bytes_of(token) or b""

@@ -23,6 +23,7 @@ class Sample:
     tokens: list[int]  # the sampled tokens, an ending EOS included: the actions scored in torch
     text: str  # the completion as text (cut before a stop string)
     reward: Reward | None = None
+    constraints: list = field(default_factory=list)  # token healing: the ids each leading token was drawn from
 
 
 @dataclass
@@ -74,7 +75,7 @@ def rollout(engine: Engine, tokenizer, eos_ids, prompts: list[tuple[int, object,
         if seq is None:
             groups[i].samples[g] = Sample([], [], "", Reward(0.0, "syntax_error", cached=True))
             continue
-        groups[i].samples[g] = Sample(list(seq.prefill_ids), list(seq.tokens), seq.text)
+        groups[i].samples[g] = Sample(list(seq.prefill_ids), list(seq.tokens), seq.text, constraints=seq.constraints)
         timing.tokens += seq.completion_tokens
         futures[(i, g)] = reward_fn.submit(problems[i], seq.text)  # rustc starts while decoding goes on
     t1 = time.perf_counter()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import nullcontext
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from tokenizers import Tokenizer
 
 from nanochat_cli.formats.checkpoint_dir import load_checkpoint_model
+from nanochat_cli.infer.decode import SequenceDecode
+from nanochat_cli.infer.sampling import SamplingParams
 from nanochat_cli.recipes import RLSection
 from nanochat_cli.rl.advantages import k3_kl
 from nanochat_cli.rl.rollout import Sample
@@ -17,10 +23,46 @@ from tests.rl.conftest import write_base
 
 def test_only_the_sampled_tokens_are_scored():
     a, b = Sample([5, 6, 7], [8, 9], ""), Sample([5], [4, 3, 2], "")
-    ids, mask = _padded([a, b], "cpu")
+    ids, mask, constrained = _padded([a, b], "cpu")
     assert ids.tolist() == [[5, 6, 7, 8, 9], [5, 4, 3, 2, 0]]
     # mask[t] marks predicting ids[t + 1]: a's tokens 8, 9 sit at 3, 4; b's 4, 3, 2 at 1, 2, 3
     assert mask.tolist() == [[0, 0, 1, 1], [1, 1, 1, 0]]
+    assert constrained == []
+
+
+def test_healed_tokens_are_scored_within_the_ids_they_were_drawn_from(base):
+    """Token healing drew b's first two tokens from allowed sets (the second forced: one id): their log-probability
+    is taken within those ids, as the sampler drew them; every other token's is unchanged."""
+    model, _ = load_checkpoint_model(base)
+    a = Sample([5, 6, 7], [8, 9], "")
+    b = Sample([5], [4, 3, 2], "", constraints=[np.array([4, 17, 30]), np.array([3])])
+    ids, mask, constrained = _padded([a, b], "cpu")
+    assert [r for r, _ in constrained] == [2, 3]  # b's first two of the five scored positions (a's two come first)
+    at = mask.bool()
+    with torch.no_grad():
+        plain, _ = token_logprobs(model, ids, nullcontext, at)
+        healed, _ = token_logprobs(model, ids, nullcontext, at, constrained)
+        logp_all = torch.log_softmax(model(ids[:, :-1]).logits.float(), dim=-1)[at]
+    want = plain.clone()
+    want[2] = logp_all[2, 4] - torch.logsumexp(logp_all[2, [4, 17, 30]], dim=0)
+    want[3] = 0.0  # a forced token: probability 1 within its one allowed id
+    torch.testing.assert_close(healed, want, rtol=0, atol=1e-5)
+    assert healed[2] > plain[2]
+
+
+def test_a_healed_decode_records_what_each_constrained_token_was_drawn_from():
+    """A prompt ending in a newline is backed off; the first sampled token must re-spell it: its allowed ids are
+    recorded, and the sampled token is one of them."""
+    tok = Tokenizer.from_file(str(write_base(Path(tempfile.mkdtemp())) / "tokenizer.json"))
+    ids = tok.encode("fn main() {\n    let x = 42;\n").ids
+    seq = SequenceDecode.start(tok, ids, SamplingParams(seed=0, max_tokens=4))
+    assert len(seq.prefill_ids) < len(ids)  # healing backed off the prompt's end
+    rng = np.random.default_rng(0)
+    while seq.finish_reason is None:
+        seq.step(rng.normal(size=tok.get_vocab_size()).astype(np.float32))
+    assert 1 <= len(seq.constraints) <= len(seq.tokens)
+    for token, allowed in zip(seq.tokens, seq.constraints):
+        assert allowed is not None and token in allowed.tolist()
 
 
 def test_a_positive_advantage_raises_the_samples_log_probability(base):
@@ -32,7 +74,7 @@ def test_a_positive_advantage_raises_the_samples_log_probability(base):
     params = list(model.parameters())
 
     def seq_logp(s):
-        ids, mask = _padded([s], "cpu")
+        ids, mask, _ = _padded([s], "cpu")
         with torch.no_grad():
             return float((token_logprobs(model, ids, nullcontext)[0] * mask).sum())
 
@@ -102,7 +144,7 @@ def test_the_head_at_chosen_positions_gives_the_full_forwards_rows(base):
 
 def test_token_logprobs_at_the_mask_are_the_full_computations_values(base):
     model, _ = load_checkpoint_model(base)
-    ids, mask = _padded([s for s, _ in _tiny_batch()[:3]], "cpu")
+    ids, mask, _ = _padded([s for s, _ in _tiny_batch()[:3]], "cpu")
     at = mask.bool()
     with torch.no_grad():
         logp, entropy = token_logprobs(model, ids, nullcontext)
