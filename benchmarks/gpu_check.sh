@@ -28,49 +28,19 @@ GPU_CHECK_DATA_SETS=(--set data.max_crates=200 --set data.cache_dir=cache/gpu_ch
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 
 cd "$(dirname "$0")/.."
-REPO=$PWD
 PY=${PYTHON:-python3}
 STEPS=${GPU_CHECK_STEPS:-100}
 BUDGET_S=${GPU_CHECK_BUDGET_S:-540}  # the training stage gets what is left of this, so the summary is written in time
 
 # ---- a GPU or nothing: before anything is installed or written ----
-cuda=$("$PY" -c 'import torch; print(f"torch.cuda.is_available() is {torch.cuda.is_available()}")' 2>/dev/null \
-      || echo "it cannot import torch")
-if [[ $cuda != *True ]]; then
-    echo "gpu_check: no CUDA GPU here ($PY: $cuda); run it on a machine with an NVIDIA GPU, or set PYTHON to" \
-         "the python3 that has torch with CUDA" >&2
-    exit 2
-fi
+source benchmarks/gpu_env.sh
+gpu_require_cuda gpu_check "$PY"
 
-OUTDIR=${1:-${OUT:-}}
-if [[ -z $OUTDIR ]]; then
-    echo "gpu_check: name the output directory: bash benchmarks/gpu_check.sh OUTDIR (or set OUT)" >&2
-    exit 2
-fi
-mkdir -p "$OUTDIR"
-OUTDIR=$(cd "$OUTDIR" && pwd)
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/nanochat_gpu_check.XXXXXX")  # wheels' site, checkpoint: not in OUTDIR
-exec > >(tee "$OUTDIR/gpu_check.log") 2>&1
-tee_pid=$!
-trap 'rm -rf "$scratch"; exec >&- 2>&-; wait "$tee_pid" 2>/dev/null || true' EXIT  # the log complete on return
-export PYTHONUNBUFFERED=1 COLUMNS=160  # unbuffered logs; rich tables not cut at 80 columns
-say() { printf '\n==== [%4ds] %s\n' "$SECONDS" "$*"; }
+gpu_start_log gpu_check "${1:-${OUT:-}}"
 
 # ---- 1. install ----
 say "install"
-if [[ -d .whl ]]; then
-    # offline: the project's missing dependencies travel as wheels; CuPy is the image's own (cupy-cuda13x), since
-    # the cuda extra's cupy-cuda12x cannot be fetched here
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$scratch/site" \
-        .whl/*.whl
-    export PYTHONPATH=$scratch/site${PYTHONPATH:+:$PYTHONPATH}
-elif "$PY" -c 'import cupy' 2>/dev/null; then
-    "$PY" -m pip install -q -e .  # a CuPy is already there: a second one (the extra's cupy-cuda12x) would clash
-else
-    "$PY" -m pip install -q -e '.[cuda]'
-fi
-"$PY" native/build.py  # for this host's compiler; the kernels pick their instruction sets at run time
-export PYTHONPATH=$REPO${PYTHONPATH:+:$PYTHONPATH}
+gpu_install "$PY" "$scratch/site"
 "$PY" - <<'EOF' | tee "$scratch/versions.txt" || true  # for the summary; a failure here shows in the tests
 import platform, torch
 from nanochat_cli.kernels.cuda import cuda_status

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from nanochat_cli.formats.checkpoint_dir import list_checkpoints
 from tests.cli_helpers import in_process, one_error_line
 from tests.data.synthetic import make_corpus, tiny_recipe
 from tests.train.run_helpers import REPO, nanochat, read_metrics, write_recipe
@@ -71,6 +72,21 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(corpus, 
         assert rb["entropy"] == pytest.approx(ra["entropy"], rel=2e-3)
     assert b[-1]["val_loss"] == pytest.approx(a[-1]["val_loss"], rel=2e-3)
     assert '"world_size": 2' in p2.stdout
+
+
+@pytest.mark.slow
+def test_ranks_stop_together_when_the_time_budget_is_spent(corpus, tmp_path):
+    """Rank 0's clock decides for both ranks: a budget spent by the first step ends the run there on both (a rank
+    that went on alone would wait in the next all-reduce until the timeout)."""
+    src, cache = corpus
+    recipe = write_recipe(tiny_recipe(src, cache, tmp_path / "run", train={"batch_size": 2, "time_budget_s": 1e-3}),
+                          tmp_path / "r.toml")
+    p = nanochat("train", str(recipe), "--json", torchrun=2)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert '"stopped": "time_budget"' in p.stdout and '"step": 1,' in p.stdout
+    recs = read_metrics(tmp_path / "run")
+    assert [r["step"] for r in recs] == [1] and recs[0]["val_loss"] is not None
+    assert [c.name for c in list_checkpoints(tmp_path / "run")] == ["step_0000001"]
 
 
 @pytest.mark.slow
