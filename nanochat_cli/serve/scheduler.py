@@ -288,14 +288,22 @@ class Scheduler:
         if not batch:
             return
         self.metrics.decode_batch.observe(len(batch))
+        from nanochat_cli.infer.decode import step_all  # infer loads torch: not at import time
+
         logits = self.backend.decode([j.slot for j in batch], [j.next_token for j in batch])
-        for job, row in zip(batch, logits):
+        # the batch's rows sampled in one call: the same tokens as stepping each job alone (decode.step_all)
+        steps = step_all([j.decode for j in batch], logits, [self.backend.length(j.slot) >= self.backend.ctx for j in batch])
+        for job, row, step in zip(batch, logits, steps):
             job.next_token = -1
-            self._accept(job, row)
+            self._emit_step(job, row, step)
 
     def _accept(self, job: Job, logits: np.ndarray) -> None:
         """Sample from logits, emit the text it completes, and end the job on EOS, a stop string or a limit."""
-        step = job.decode.step(logits, full=self.backend.length(job.slot) >= self.backend.ctx)
+        self._emit_step(job, logits, job.decode.step(logits, full=self.backend.length(job.slot) >= self.backend.ctx))
+
+    def _emit_step(self, job: Job, logits: np.ndarray, step) -> None:
+        """A sampled token (an infer.decode.DecodeStep): its text and log-probabilities to the client; the job
+        ends on its finish reason."""
         if job.first_token_at is None:
             job.first_token_at = time.perf_counter()
             self.metrics.ttft.observe(job.first_token_at - job.arrival)

@@ -115,6 +115,30 @@ def test_concurrent_requests_share_decode_steps(client, engine_server):
     assert single < count  # some steps decoded several slots at once
 
 
+def test_concurrent_sampled_requests_get_the_texts_they_get_alone(client):
+    """A decode step samples its rows together (decode.step_all), each with its own settings and seed: every
+    request's text is the one it gets when it runs alone."""
+    settings = [dict(temperature=0.8, seed=1), dict(temperature=0.3, top_p=0.9, seed=2),
+                dict(temperature=1.0, seed=3, extra_body={"min_p": 0.05}), dict(temperature=0, seed=4)]
+
+    def one(i):
+        r = client.completions.create(model="tiny", prompt=f"fn g{i}(x: i32)", max_tokens=24, **settings[i])
+        return r.choices[0].text
+
+    alone = [one(i) for i in range(4)]
+    together = [None] * 4
+
+    def run(i):
+        together[i] = one(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert together == alone
+
+
 def test_client_disconnect_mid_stream_frees_the_slot(client, engine_server):
     stream = client.completions.create(model="tiny", prompt="fn", max_tokens=200, stream=True,
                                        extra_body={"ignore_eos": True})
