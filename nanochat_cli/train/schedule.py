@@ -16,12 +16,10 @@ def wsd_multiplier(step: int, total_steps: int, warmup_steps: int, decay_fractio
     """
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
+    def decayed(done: float, length: float) -> float:  # `done` of the decay's `length` behind: 1 -> min_lr_ratio
+        return 1.0 if length <= 0 or done <= 0 else 1.0 - (1.0 - min_lr_ratio) * min(1.0, done / length)
+
     decay_steps = round(decay_fraction * total_steps)
-    decay_start = total_steps - decay_steps
-    by_steps = 1.0
-    if decay_steps > 0 and step >= decay_start:
-        by_steps = 1.0 - (1.0 - min_lr_ratio) * min(1.0, (step - decay_start + 1) / decay_steps)
-    by_time = 1.0
-    if decay_fraction > 0 and time_fraction > 1.0 - decay_fraction:
-        by_time = 1.0 - (1.0 - min_lr_ratio) * min(1.0, (time_fraction - (1.0 - decay_fraction)) / decay_fraction)
+    by_steps = decayed(step - (total_steps - decay_steps) + 1, decay_steps)
+    by_time = decayed(time_fraction - (1.0 - decay_fraction), decay_fraction)
     return min(by_steps, by_time)
