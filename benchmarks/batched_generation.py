@@ -163,6 +163,7 @@ def main() -> None:
     ap.add_argument("--ctx", type=int, default=512)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="kernel threads")
+    ap.add_argument("--int8-head", action="store_true", help="the output head on int8 rows (generate/serve/eval's --int8-head)")
     ap.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     ap.add_argument("--profile", type=int, default=0, help="print a cProfile of one run at this batch size")
     args = ap.parse_args()
@@ -170,7 +171,7 @@ def main() -> None:
     from nanochat_cli.infer import load_model
     from nanochat_cli.rust.problems import load_problem_set
 
-    lm = load_model(str(args.model), threads=args.threads)
+    lm = load_model(str(args.model), threads=args.threads, int8_head=args.int8_head or None)
     problems = load_problem_set("rust-basic")
     clock = CLOCKS[args.clock]
     batches = [int(b) for b in args.batches.split(",")]

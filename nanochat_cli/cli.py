@@ -166,6 +166,7 @@ def eval_run(
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="A training checkpoint directory run on the native engine."),
     batch: int = typer.Option(4, "--batch", help="Samples decoded together by the native engine (--model/--checkpoint)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="Kernel threads for the native engine (default: all cores)."),
+    int8_head: bool = typer.Option(False, "--int8-head", help="--model/--checkpoint: Run the output head on int8 rows, one scale per row: 4x fewer bytes per token than a float32 head, so faster decoding; tokens may differ from the float head's."),
     server: Optional[str] = typer.Option(None, "--server", help="OpenAI-compatible server, e.g. http://127.0.0.1:8080 (nanochat serve, llama-server)."),
     completions: Optional[Path] = typer.Option(None, "--completions", help='JSONL of {"name", "completion"} lines generated elsewhere.'),
     reference: bool = typer.Option(False, "--reference", help="Score the built-in reference solutions (harness self-check)."),
@@ -194,7 +195,7 @@ def eval_run(
                                                        seed=seed, token_healing=not no_token_healing))
     eval_command(EvalOptions(problems=problems, model=gguf, checkpoint=checkpoint, server=server, completions=completions,
                              reference=reference, server_model=server_model, api_key=api_key, concurrency=concurrency,
-                             batch=batch, threads=threads, params=params, mode=mode, jobs=jobs, cache=not no_cache,
+                             batch=batch, threads=threads, int8_head=int8_head, params=params, mode=mode, jobs=jobs, cache=not no_cache,
                              output=output, as_json=json_out))
 
 
@@ -241,6 +242,7 @@ def generate(
     threads: int = typer.Option(0, "--threads", min=0, help="Kernel threads; 0 = the kernels' default."),
     ctx: int = typer.Option(0, "--ctx", min=0, help="Context (prompt + completion) in tokens; 0 = the model's max_seq_len."),
     no_token_healing: bool = typer.Option(False, "--no-token-healing", help="Feed the prompt's last tokens as they are instead of backing them off and re-spelling them."),
+    int8_head: bool = typer.Option(False, "--int8-head", help="Run the output head on int8 rows, one scale per row: 4x fewer bytes per token than a float32 head, so faster decoding; tokens may differ from the float head's."),
 ) -> None:
     """Generate text from a prompt, streamed to stdout; prefill and decode tokens/s go to stderr."""
     from nanochat_cli.infer.command import GenerateOptions, generate_command
@@ -249,7 +251,8 @@ def generate(
     params = SamplingParams(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                             repeat_penalty=repeat_penalty, seed=seed, max_tokens=max_tokens, stop=list(stop),
                             token_healing=not no_token_healing)
-    generate_command(GenerateOptions(prompt=prompt, model=model, params=params, threads=threads, ctx=ctx))
+    generate_command(GenerateOptions(prompt=prompt, model=model, params=params, threads=threads, ctx=ctx,
+                                     int8_head=int8_head))
 
 
 # ---- serve ----
@@ -274,6 +277,7 @@ def serve(
     read_timeout: float = typer.Option(15.0, "--read-timeout", envvar="NANOCHAT_READ_TIMEOUT", min=0.1, help="Seconds a client gets to send a request's headers, and then its body (408)."),
     cors: Optional[list[str]] = typer.Option(None, "--cors", envvar="NANOCHAT_CORS", help="Let web pages from ORIGIN (e.g. http://localhost:3000, or '*') call the API; repeatable. Off by default."),
     slots: bool = typer.Option(False, "--slots/--no-slots", envvar="NANOCHAT_SLOTS", help="Enable GET /slots (what each slot is generating)."),
+    int8_head: bool = typer.Option(False, "--int8-head", envvar="NANOCHAT_INT8_HEAD", help="Run the output head on int8 rows, one scale per row: 4x fewer bytes per token than a float32 head, so faster decoding; tokens may differ from the float head's."),
 ) -> None:
     """Serve a model over an OpenAI-compatible HTTP API (SSE streaming, continuous batching, /metrics)."""
     from nanochat_cli.serve import ServeConfig
@@ -284,7 +288,7 @@ def serve(
                            model_alias=alias, max_queue=max_queue, max_body_bytes=max_body_bytes,
                            max_messages=max_messages, max_tokens_limit=max_tokens_limit, prefill_chunk=prefill_chunk,
                            shutdown_timeout=shutdown_timeout, threads=threads, read_timeout=read_timeout,
-                           cors=[o.rstrip("/") for o in cors or []], slots=slots))
+                           cors=[o.rstrip("/") for o in cors or []], slots=slots, int8_head=int8_head))
 
 
 # ---- bench-kernels ----

@@ -15,10 +15,16 @@
 #include "ternary.h"
 
 /* ---- heads.c: y (N x M) = rows of a head times N activation rows, rows split over n_threads of the pool ---- */
-int head_best_kind(void);  /* 2 AVX-512 VNNI, 1 AVX2, 0 scalar */
-/* int8 rows w with per-row scales and row sums (w_sum[m] = sum of w[m]) times int8 per-token rows q */
-int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int32_t M, int32_t K,
-                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads);
+int head_best_kind(void);  /* 2 AVX-512 VNNI (head_vnni_matmul), 1 AVX2, 0 scalar (head_matmul) */
+/* int8 rows w with per-row scales times int8 per-token rows q; kinds 1 and 0, -1 for another kind */
+int head_matmul(const int8_t *w, const float *w_scale, int32_t M, int32_t K, const int8_t *q, const float *x_scale,
+                int32_t N, float *y, int kind, int n_threads);
+/* the same product on AVX-512 VNNI from the int8 rows' own layout (head_vnni_pack into head_vnni_bytes(M, K)
+ * bytes), the same bits as head_matmul's kinds; -2 out of memory */
+size_t head_vnni_bytes(int32_t M, int32_t K);
+void head_vnni_pack(const int8_t *w, int32_t M, int32_t K, uint8_t *dst);
+int head_vnni_matmul(const uint8_t *wp, const float *w_scale, int32_t M, int32_t K, const int8_t *q,
+                     const float *x_scale, int32_t N, float *y, int n_threads);
 int q6k_best_kind(void);   /* 1 AVX-512 F/BW/VL/VBMI/VNNI + F16C + FMA, 0 scalar */
 /* dst = the file's Q6_K rows src (M rows of K / 256 blocks) repacked for the vector kernel; -1 for a bad K */
 int q6k_repack(const uint8_t *src, uint8_t *dst, int32_t M, int32_t K, int n_threads);

@@ -1,8 +1,8 @@
 /* The engine's output heads (the largest matrix a decode step reads is the tied embedding / vocabulary head):
  *  - int8 rows x int8 per-token activations: y[n][m] = x_scale[n] * (w_scale[m] * dot(q[n], w[m])), exact int32
  *    dot products. As int8 rows with one scale per row a 32k x 1536 float32 head (197 MB) is a quarter of that.
- *    AVX-512 VNNI (vpdpbusd) multiplies unsigned by signed bytes, so the activations are offset by 128 and
- *    128 * sum(w[m]) is subtracted again; AVX2 uses |q| x sign(w, q) with vpmaddubsw (no int16 saturation:
+ *    AVX-512 VNNI (vpdpbusd) multiplies unsigned by signed bytes, so the weights are offset by 128 (in a layout of
+ *    their own, below) and 128 * sum(q[n]) is subtracted again; AVX2 uses |q| x sign(w, q) with vpmaddubsw (no int16 saturation:
  *    2 * 127 * 127 < 32767). A scalar loop is the reference and handles K tails.
  *  - Q6_K: the file's own 6-bit blocks times int8 per-token activations (llama.cpp's usual tied embedding).
  *  - float32 rows for small batches (decode steps of the float twin or an untied float head).
@@ -43,7 +43,7 @@ static void split_rows(int n_threads, void (*rows)(const void *, int32_t, int32_
 }
 
 typedef struct {
-    const int8_t *w; const float *w_scale; const int32_t *w_sum; int32_t M, K;
+    const int8_t *w; const float *w_scale; int32_t M, K;
     const int8_t *q; const float *x_scale; int32_t N; float *y; int32_t m0, m1; int kind;
 } head_job;
 
@@ -51,26 +51,6 @@ static int32_t dot_scalar(const int8_t *a, const int8_t *b, int32_t k0, int32_t 
     int32_t s = 0;
     for (int32_t k = k0; k < K; k++) s += (int32_t)a[k] * (int32_t)b[k];
     return s;
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void rows_vnni(const head_job *j) {
-    const int32_t K = j->K, K64 = K & ~63;
-    for (int32_t m = j->m0; m < j->m1; m++) { /* a row is read once, from L1 for every token after the first */
-        const int8_t *w = j->w + (size_t)m * K;
-        for (int32_t n = 0; n < j->N; n++) {
-            const int8_t *q = j->q + (size_t)n * K;
-            __m512i acc = _mm512_setzero_si512();
-            for (int32_t k = 0; k < K64; k += 64) {
-                __m512i u = _mm512_xor_si512(_mm512_loadu_si512(q + k), _mm512_set1_epi8((char)0x80));
-                acc = _mm512_dpbusd_epi32(acc, u, _mm512_loadu_si512(w + k));
-            }
-            int32_t tail_w = 0; /* the +128 offset only covers the vector part k < K64 */
-            for (int32_t k = K64; k < K; k++) tail_w += w[k];
-            int32_t s = _mm512_reduce_add_epi32(acc) - 128 * (j->w_sum[m] - tail_w) + dot_scalar(q, w, K64, K);
-            j->y[(size_t)n * j->M + m] = j->x_scale[n] * (j->w_scale[m] * (float)s);
-        }
-    }
 }
 
 __attribute__((target("avx2")))
@@ -108,8 +88,7 @@ static void rows_scalar(const head_job *j) {
 static void head_rows(const void *job, int32_t m0, int32_t m1) {
     head_job j = *(const head_job *)job;
     j.m0 = m0, j.m1 = m1;
-    if (j.kind == 2) rows_vnni(&j);
-    else if (j.kind == 1) rows_avx2(&j);
+    if (j.kind == 1) rows_avx2(&j);
     else rows_scalar(&j);
 }
 
@@ -121,10 +100,128 @@ int head_best_kind(void) {
     return 0;
 }
 
-int head_matmul(const int8_t *w, const float *w_scale, const int32_t *w_sum, int32_t M, int32_t K,
-                const int8_t *q, const float *x_scale, int32_t N, float *y, int kind, int n_threads) {
-    head_job j = {w, w_scale, w_sum, M, K, q, x_scale, N, y, 0, M, kind};
+int head_matmul(const int8_t *w, const float *w_scale, int32_t M, int32_t K, const int8_t *q, const float *x_scale,
+                int32_t N, float *y, int kind, int n_threads) {
+    if (kind < 0 || kind > 1) return -1;
+    head_job j = {w, w_scale, M, K, q, x_scale, N, y, 0, M, kind};
     split_rows(n_threads, head_rows, &j, M);
+    return 0;
+}
+
+/* ---- the int8 head on AVX-512 VNNI: its own layout, many token rows per weight line ----
+ * Rows are taken 16 at a time (a block, the last one padded) and columns 4 at a time (a quad): one 64-byte line
+ * per (block, quad) whose 32-bit lane i holds row 16 b + i's 4 weights of the quad, offset to unsigned (w + 128;
+ * 0 past K). vpdpbusd of a line and the quad's 4 activation bytes broadcast to every lane adds (w + 128) . q for
+ * 16 rows at once, so a token's 16 sums come out side by side (no horizontal reduction), and a line loaded once
+ * serves a tile of up to 4 tokens. Subtracting 128 * sum(q) leaves the exact dot product (int32 arithmetic wraps,
+ * and the true sum fits), and the epilogue is the kinds' own x_scale * (w_scale * s): the same bits as the row
+ * kernels for any number of token rows. */
+#define HV_RB 4 /* blocks (of 16 rows) per tile: HEAD_UNIT_ROWS / 16, one pool unit */
+#define HV_T 4  /* token rows per tile */
+
+size_t head_vnni_bytes(int32_t M, int32_t K) {
+    return (size_t)((M + 15) / 16) * (size_t)((K + 3) / 4) * 64;
+}
+
+void head_vnni_pack(const int8_t *w, int32_t M, int32_t K, uint8_t *dst) {
+    const int32_t KQ = (K + 3) / 4, MB = (M + 15) / 16;
+    for (int32_t b = 0; b < MB; b++)
+        for (int32_t kq = 0; kq < KQ; kq++) {
+            uint8_t *line = dst + ((size_t)b * (size_t)KQ + (size_t)kq) * 64;
+            for (int i = 0; i < 16; i++)
+                for (int e = 0; e < 4; e++) {
+                    const int32_t m = 16 * b + i, k = 4 * kq + e;
+                    line[4 * i + e] = m < M && k < K ? (uint8_t)((int32_t)w[(size_t)m * K + k] + 128) : 0;
+                }
+        }
+}
+
+typedef struct {
+    const uint8_t *wp; const float *w_scale; int32_t M, KQ;
+    const int32_t *qp;    /* the token rows' quads as int32 words, KQ per row, zero past K */
+    const int32_t *qbias; /* 128 * sum of each token row's q */
+    const float *x_scale; int32_t N; float *y;
+} vnni_job;
+
+#define AI static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vnni")))
+AI void vnni_tile(const vnni_job *j, int32_t b0, const int RB, int32_t n0, const int T) {
+    const int32_t KQ = j->KQ;
+    const uint8_t *lines[HV_RB];
+    const int32_t *qrow[HV_T];
+    __m512i acc[HV_RB][HV_T];
+    for (int r = 0; r < RB; r++) lines[r] = j->wp + (size_t)(b0 + r) * (size_t)KQ * 64;
+    for (int t = 0; t < T; t++) qrow[t] = j->qp + (size_t)(n0 + t) * (size_t)KQ;
+    for (int r = 0; r < RB; r++)
+        for (int t = 0; t < T; t++) acc[r][t] = _mm512_setzero_si512();
+    for (int32_t kq = 0; kq < KQ; kq++) {
+        __m512i wv[HV_RB];
+        for (int r = 0; r < RB; r++) wv[r] = _mm512_loadu_si512(lines[r] + (size_t)kq * 64);
+        for (int t = 0; t < T; t++) {
+            const __m512i qb = _mm512_set1_epi32(qrow[t][kq]);
+            for (int r = 0; r < RB; r++) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wv[r], qb);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        const __m512i bias = _mm512_set1_epi32(j->qbias[n0 + t]);
+        const __m512 xs = _mm512_set1_ps(j->x_scale[n0 + t]);
+        float *out = j->y + (size_t)(n0 + t) * (size_t)j->M;
+        for (int r = 0; r < RB; r++) {
+            const int32_t m0 = (b0 + r) * 16, rem = j->M - m0;
+            const __mmask16 keep = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+            const __m512 s = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][t], bias));
+            _mm512_mask_storeu_ps(out + m0, keep,
+                                  _mm512_mul_ps(xs, _mm512_mul_ps(_mm512_maskz_loadu_ps(keep, j->w_scale + m0), s)));
+        }
+    }
+}
+
+/* Every tile shape the tails need, each with constant trip counts (the accumulators stay in registers). */
+AI void vnni_tiles(const vnni_job *j, int32_t b0, const int RB) {
+    int32_t n0 = 0;
+    for (; n0 + HV_T <= j->N; n0 += HV_T) vnni_tile(j, b0, RB, n0, HV_T);
+    switch (j->N - n0) {
+    case 3: vnni_tile(j, b0, RB, n0, 3); break;
+    case 2: vnni_tile(j, b0, RB, n0, 2); break;
+    case 1: vnni_tile(j, b0, RB, n0, 1); break;
+    default: break;
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void vnni_rows(const void *job, int32_t m0, int32_t m1) {
+    const vnni_job *j = (const vnni_job *)job;
+    const int32_t b1 = (m1 + 15) / 16;
+    for (int32_t b0 = m0 / 16; b0 < b1; b0 += HV_RB) {
+        switch (b1 - b0 < HV_RB ? b1 - b0 : HV_RB) {
+        case 4: vnni_tiles(j, b0, 4); break;
+        case 3: vnni_tiles(j, b0, 3); break;
+        case 2: vnni_tiles(j, b0, 2); break;
+        default: vnni_tiles(j, b0, 1); break;
+        }
+    }
+}
+#undef AI
+
+int head_vnni_matmul(const uint8_t *wp, const float *w_scale, int32_t M, int32_t K, const int8_t *q,
+                     const float *x_scale, int32_t N, float *y, int n_threads) {
+    const int32_t KQ = (K + 3) / 4;
+    int32_t *qp = malloc((size_t)N * (size_t)KQ * sizeof(int32_t) + 1);
+    int32_t *qbias = malloc((size_t)N * sizeof(int32_t) + 1);
+    if (!qp || !qbias) {
+        free(qp), free(qbias);
+        return -2;
+    }
+    for (int32_t n = 0; n < N; n++) {
+        const int8_t *src = q + (size_t)n * K;
+        int32_t *dst = qp + (size_t)n * KQ, sum = 0;
+        dst[KQ - 1] = 0; /* the last quad's bytes past K stay zero */
+        memcpy(dst, src, (size_t)K);
+        for (int32_t k = 0; k < K; k++) sum += src[k];
+        qbias[n] = 128 * sum;
+    }
+    vnni_job j = {wp, w_scale, M, KQ, qp, qbias, x_scale, N, y};
+    split_rows(n_threads, vnni_rows, &j, M);
+    free(qp), free(qbias);
     return 0;
 }
 

@@ -4,10 +4,11 @@
  * holds every partial sum u0 q0 + u1 q1 + u2 q2 (u = t + 1 in {0, 1, 2}); it is built once per call and read by
  * every weight row, so a weight row pays one byte-permute lookup and one 16-bit add per three weights, where
  * vpdpbusd pays one multiply-add per weight (per 16 rows x 4 columns: 64 weights per instruction against 96).
- * Whether that wins depends on the core's ports: where vpdpbusd zmm issues once per cycle and vpermb zmm once too,
- * the bound is 1.5x the 2-bit kernel's; on the Intel Xeon this was measured on, vpdpbusd issues on two ports and
- * vpermb on one, and the kernel runs at 0.77-0.93x the 2-bit one (docs/BENCHMARKS.md, ## kernels, "lookup-table
- * kernel"): so the dispatcher only measures it when NANOCHAT_LUT=1 asks (dispatch.lut_wanted).
+ * Whether that wins depends on the core's ports: on an Intel Xeon (vpdpbusd on two ports, vpermb on one) the
+ * lookups' bound is 0.81-0.84x the multiply-adds' and the kernel runs at 0.77-0.93x the 2-bit one; on Zen 4
+ * (both about once per cycle) the probes bound it at 1.36x and it runs at 0.83-0.97x (docs/BENCHMARKS.md,
+ * ## kernels, "lookup-table kernel" and "on Zen 4"): so the dispatcher only measures it when NANOCHAT_LUT=1 asks
+ * (dispatch.lut_wanted).
  *
  * Exactness: an entry needs 11 bits, more than a byte lookup gives, so a table is one 64-byte register of two
  * halves, bytes 0..26 the low and bytes 32..58 the high bytes of the int16 entries; the layout's index word of a

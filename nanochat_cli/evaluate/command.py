@@ -61,6 +61,7 @@ class EvalOptions:
     concurrency: int = 4  # requests in flight to the server
     batch: int = 4  # samples decoded together by the native engine
     threads: int | None = None  # native engine kernel threads (None: all cores)
+    int8_head: bool = False  # native engine: the output head on int8 rows (load_model's int8_head)
     params: GenerationParams = field(default_factory=GenerationParams)
     mode: str = "multipl-e"  # multipl-e (rustc edition 2015, as published) or 2021
     jobs: int = 2  # parallel rustc workers
@@ -93,7 +94,8 @@ def eval_command(opts: EvalOptions) -> dict:
     if gguf or checkpoint:
         from nanochat_cli.evaluate.engine_source import EngineSource
 
-        source = EngineSource(gguf or checkpoint, batch=opts.batch, threads=opts.threads)  # type: ignore[arg-type]
+        source = EngineSource(gguf or checkpoint, batch=opts.batch, threads=opts.threads,  # type: ignore[arg-type]
+                              int8_head=opts.int8_head)
     elif server:
         source = ServerSource(server, model=opts.server_model, api_key=opts.api_key, concurrency=opts.concurrency)
     elif completions:

@@ -21,7 +21,8 @@ from nanochat_cli.file_hash import file_sha256
 class EngineSource:
     """A `CompletionSource` running a nanochat GGUF / checkpoint directory in-process."""
 
-    def __init__(self, path: str | Path, batch: int = 4, threads: int | None = None, ctx: int | None = None):
+    def __init__(self, path: str | Path, batch: int = 4, threads: int | None = None, ctx: int | None = None,
+                 int8_head: bool = False):
         from nanochat_cli.infer import load_model
 
         self.path = Path(path).expanduser()
@@ -29,7 +30,7 @@ class EngineSource:
             raise NanochatError(f"model {self.path} not found; give a .gguf from nanochat export or a checkpoint dir")
         if batch < 1:
             raise NanochatError("--batch must be at least 1")
-        self.lm = load_model(str(self.path), threads=threads)
+        self.lm = load_model(str(self.path), threads=threads, int8_head=int8_head or None)
         self.engine = self.lm.engine(n_slots=batch, ctx=ctx)
         self.context_overflows = 0
 
@@ -43,6 +44,7 @@ class EngineSource:
             digest = file_sha256(weights) if weights.is_file() else None
         return {"kind": "engine", "path": str(self.path.resolve()), "file_sha256": digest,
                 "hashed_file": str(weights.resolve()), "context": self.engine.ctx, "batch": self.engine.n_slots,
+                "head": type(self.lm.model.head).__name__,
                 "context_overflows": self.context_overflows}
 
     def complete(self, requests: list[CompletionRequest], params: GenerationParams,

@@ -22,6 +22,7 @@ class GenerateOptions:
     params: SamplingParams = field(default_factory=SamplingParams)  # temperature, top-k/p, stops, max_tokens, ...
     threads: int = 0  # kernel threads; 0 = the kernels' default
     ctx: int = 0  # context (prompt + completion) in tokens; 0 = the model's max_seq_len
+    int8_head: bool = False  # the output head on int8 rows (load_model's int8_head); False = the file's own head
 
 
 def generate_command(opts: GenerateOptions) -> None:
@@ -33,7 +34,7 @@ def generate_command(opts: GenerateOptions) -> None:
     opts.params.validate()
     err = make_console(stderr=True)
     with err.status(f"loading {escape(str(model))}"):
-        lm = load_model(model, threads=opts.threads or None)
+        lm = load_model(model, threads=opts.threads or None, int8_head=opts.int8_head or None)
         engine = lm.engine(1, opts.ctx or None)
     stats = GenerationStats()
     finish = None

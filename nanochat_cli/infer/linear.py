@@ -190,6 +190,14 @@ def make_linear(parts):
     return FloatLinear(parts)
 
 
+def int8_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An int8 head's weights: each row of w rounded to int8 by its absmax, and the float32 row scales."""
+    w = np.asarray(w, dtype=np.float32)
+    scale = np.abs(w).max(axis=1) / _QMAX
+    safe = np.where(scale > 0, scale, np.float32(1))
+    return np.clip(np.rint(w / safe[:, None]), -_QMAX, _QMAX).astype(np.int8), scale.astype(np.float32)
+
+
 def _head_io(x, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An int8 head's input rows quantized per token (checked against its K) and the float32 (N, M) output."""
     q, s = as_act(x).quantized()
@@ -201,26 +209,36 @@ def _head_io(x, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 class Int8Linear:
     """A float matrix as int8 rows with one absmax scale per row, times int8 per-token activations (the fast
-    output head: a quarter of the float32 bytes). Numerics: y = x_scale * (w_scale * exact int32 dot)."""
+    output head: a quarter of the float32 bytes). Numerics: y = x_scale * (w_scale * exact int32 dot), the same
+    bits on every kind. `w` is the kind's layout: the int8 rows for AVX2 and scalar, a copy of them in the VNNI
+    kernel's own order for AVX-512 VNNI (native/heads.c: 16 rows x 4 columns per line, many tokens per line)."""
 
-    def __init__(self, w: np.ndarray):
+    def __init__(self, w: np.ndarray, kind: int | None = None):
         self.ffi, self.lib = native()
-        self.kind = self.lib.head_best_kind()
-        w = np.asarray(w, dtype=np.float32)
-        scale = np.abs(w).max(axis=1) / _QMAX
-        safe = np.where(scale > 0, scale, np.float32(1))
-        self.w = np.clip(np.rint(w / safe[:, None]), -_QMAX, _QMAX).astype(np.int8)
-        self.w_scale = scale.astype(np.float32)
-        self.w_sum = self.w.sum(axis=1, dtype=np.int32)
-        self.shape = w.shape
+        self.kind = self.lib.head_best_kind() if kind is None else kind
+        rows, self.w_scale = int8_rows(w)
+        self.shape = rows.shape
+        if self.kind == 2:
+            m, k = self.shape
+            self.w = np.empty(self.lib.head_vnni_bytes(m, k), np.uint8)
+            self.lib.head_vnni_pack(self.ffi.from_buffer("int8_t[]", rows), m, k,
+                                    self.ffi.from_buffer("uint8_t[]", self.w, require_writable=True))
+        else:
+            self.w = rows
 
     def __call__(self, x) -> np.ndarray:
         q, s, y = _head_io(x, self.shape)
         m, k = self.shape
         fb = self.ffi.from_buffer
-        self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), fb("int32_t[]", self.w_sum), m, k,
-                             fb("int8_t[]", q), fb("float[]", s), q.shape[0], fb("float[]", y, require_writable=True),
-                             self.kind, get_threads())
+        out = fb("float[]", y, require_writable=True)
+        if self.kind == 2:
+            rc = self.lib.head_vnni_matmul(fb("uint8_t[]", self.w), fb("float[]", self.w_scale), m, k,
+                                           fb("int8_t[]", q), fb("float[]", s), q.shape[0], out, get_threads())
+        else:
+            rc = self.lib.head_matmul(fb("int8_t[]", self.w), fb("float[]", self.w_scale), m, k, fb("int8_t[]", q),
+                                      fb("float[]", s), q.shape[0], out, self.kind, get_threads())
+        if rc == -2:
+            raise MemoryError("int8 head: scratch allocation failed")
         return y
 
     @property

@@ -12,10 +12,10 @@ The 1.6-bit kernel (avx512vbmi-tq16) is never autotuned: autotune times a produc
 the matrix. `tq16_wanted` is that rule; NativeModel applies it at load, and `NANOCHAT_TQ16=0` turns it off.
 
 The lookup-table kernel (avx512vbmi-lut) joins the autotune candidates only where `lut_wanted` holds: a GEMM
-(n > 1) and `NANOCHAT_LUT=1`. It is opt-in because on the CPU it was measured on (an Intel Xeon whose two 512-bit
-ports both run vpdpbusd but only one runs vpermb) it runs at 0.77-0.93x the 2-bit kernel on a core of its own; it
-won (1.1-1.2x) only while the sibling hyperthread was busy with other FMA work, a state a cached choice cannot
-follow (docs/BENCHMARKS.md, ## kernels). Where it is a candidate, autotune builds its layout, times it against the
+(n > 1) and `NANOCHAT_LUT=1`. It is opt-in because on the CPUs it was measured on it is slower than the 2-bit
+kernel on a core of its own: 0.77-0.93x on an Intel Xeon whose two 512-bit ports both run vpdpbusd but only one
+runs vpermb, 0.83-0.97x on Zen 4. On the Xeon it won (1.1-1.2x) only while the sibling hyperthread was busy with
+other FMA work, a state a cached choice cannot follow (docs/BENCHMARKS.md, ## kernels). Where it is a candidate, autotune builds its layout, times it against the
 others, and frees the layout if it lost.
 """
 

@@ -49,3 +49,5 @@ class ServeConfig:
     """Enable GET /slots (what each slot is generating); off by default, as in llama.cpp."""
     threads: int = 0
     """Threads of the native kernels (infer.load_model(threads=...)); 0 = the kernels' default."""
+    int8_head: bool = False
+    """Run the output head on int8 rows (infer.load_model(int8_head=True)): faster, and tokens may differ."""

@@ -124,6 +124,6 @@ def read_serving_metadata(path: str) -> tuple[str | None, float | None]:
 
 
 def load_engine_backend(cfg: ServeConfig) -> EngineBackend:
-    lm = load_model(cfg.model, threads=cfg.threads or None)
+    lm = load_model(cfg.model, threads=cfg.threads or None, int8_head=cfg.int8_head or None)
     template, fim_rate = read_serving_metadata(cfg.model)
     return EngineBackend(lm, cfg.parallel, cfg.ctx, cfg.model_alias or model_id_for(cfg.model), template, fim_rate)

@@ -39,18 +39,33 @@ def test_fused_norm_quantize_matches_rms_norm_then_contract(n, k, seed):
     np.testing.assert_array_equal(s, s_ref)
 
 
-@pytest.mark.parametrize("kind", [2, 1, 0])
-@pytest.mark.parametrize("k", [256, 1000, 64 * 3 + 5])
-def test_int8_head_kernels_give_exact_integer_products(kind, k):
-    rng = np.random.default_rng(k)
-    head = Int8Linear(rng.standard_normal((300, k)).astype(np.float32))
-    if kind > head.kind:
-        pytest.skip("this CPU lacks the instruction set")
-    head.kind = kind
-    x = rng.standard_normal((3, k)).astype(np.float32)
+@given(st.integers(1, 70), st.sampled_from([1, 3, 4, 64, 256, 1000, 64 * 3 + 5]), st.integers(1, 150),
+       st.sampled_from([1, 2, 3]), st.integers(0, 2**31))
+@settings(max_examples=60, deadline=None)
+def test_int8_head_kernels_give_exact_integer_products(n, k, m, threads, seed):
+    """Every kind this CPU runs (the VNNI one on its own layout: row blocks of 16, token tiles of 4, K quads, each
+    with its tails) gives x_scale * (w_scale * the exact integer dot product), bit for bit, at any thread count;
+    activations of +-127 and weights of +-127 included."""
+    from nanochat_cli.infer.linear import int8_rows
+    from nanochat_cli.kernels import get_threads, set_threads
+
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((m, k)).astype(np.float32)
+    w[0] = np.where(np.arange(k) % 2, 1.0, -1.0)  # a row that rounds to +-127 everywhere
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    x[-1] = np.where(np.arange(k) % 3, -1.0, 1.0)
+    rows, w_scale = int8_rows(w)
     q, s = quantize_activations(x)
-    dots = (q.astype(np.int64) @ head.w.T.astype(np.int64)).astype(np.float32)
-    np.testing.assert_array_equal(head(x), s[:, None] * (head.w_scale[None, :] * dots))
+    dots = (q.astype(np.int64) @ rows.T.astype(np.int64)).astype(np.float32)
+    want = s[:, None] * (w_scale[None, :] * dots)
+    before = get_threads()
+    set_threads(threads)
+    try:
+        for kind in range(Int8Linear(w[:1]).kind + 1):
+            head = Int8Linear(w, kind=kind)
+            np.testing.assert_array_equal(head(x), want, err_msg=f"kind {kind}")
+    finally:
+        set_threads(before)
 
 
 @given(st.integers(1, 40), st.sampled_from([1, 7, 16, 33, 512, 1000]), st.integers(1, 150), st.sampled_from([1, 2, 3]),
