@@ -20,7 +20,7 @@ int head_best_kind(void);  /* 2 AVX-512 VNNI (head_vnni_matmul), 1 AVX2, 0 scala
 int head_matmul(const int8_t *w, const float *w_scale, int32_t M, int32_t K, const int8_t *q, const float *x_scale,
                 int32_t N, float *y, int kind, int n_threads);
 /* the same product on AVX-512 VNNI from the int8 rows' own layout (head_vnni_pack into head_vnni_bytes(M, K)
- * bytes), the same bits as head_matmul's kinds; -2 out of memory */
+ * bytes), the same bits as head_matmul's kinds; -1 for K < 1, -2 out of memory */
 size_t head_vnni_bytes(int32_t M, int32_t K);
 void head_vnni_pack(const int8_t *w, int32_t M, int32_t K, uint8_t *dst);
 int head_vnni_matmul(const uint8_t *wp, const float *w_scale, int32_t M, int32_t K, const int8_t *q,

@@ -204,6 +204,7 @@ static void vnni_rows(const void *job, int32_t m0, int32_t m1) {
 
 int head_vnni_matmul(const uint8_t *wp, const float *w_scale, int32_t M, int32_t K, const int8_t *q,
                      const float *x_scale, int32_t N, float *y, int n_threads) {
+    if (K < 1 || N < 0) return -1;
     const int32_t KQ = (K + 3) / 4;
     int32_t *qp = malloc((size_t)N * (size_t)KQ * sizeof(int32_t) + 1);
     int32_t *qbias = malloc((size_t)N * sizeof(int32_t) + 1);
