@@ -47,7 +47,7 @@ def build_small_model(out_dir: Path, config: str) -> Path:
 
 
 def engine_ceiling(model: Path, slots: int, temperature: float, threads: int, steps: int = 24,
-                   repeats: int = 5) -> dict:
+                   repeats: int = 5, int8_head: bool = False) -> dict:
     """The same decode work with no HTTP: the engine and sampler alone, batch 1 vs batch `slots`, per CPU-second.
 
     This is the ceiling the server's 8-vs-1 ratio can approach; run in this process before the server starts."""
@@ -55,7 +55,7 @@ def engine_ceiling(model: Path, slots: int, temperature: float, threads: int, st
 
     from nanochat_cli.infer import Engine, Sampler, SamplingParams, load_model
 
-    lm = load_model(model, threads=threads or None)
+    lm = load_model(model, threads=threads or None, int8_head=int8_head or None)
     engine = Engine(lm.model, slots, 512)
     prompt = lm.encode("def handler(request):\n    ")
     cpu_per_token = {}
@@ -86,10 +86,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: Path, parallel: int, ctx: int, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(model: Path, parallel: int, ctx: int, threads: int, int8_head: bool = False
+                 ) -> tuple[subprocess.Popen, str]:
     port = free_port()
     cmd = [sys.executable, "-m", "nanochat_cli.cli", "serve", str(model), "--port", str(port),
            "--parallel", str(parallel), "--ctx", str(ctx), "--max-queue", "256", "--threads", str(threads)]
+    if int8_head:
+        cmd.append("--int8-head")
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -208,15 +211,16 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds any one phase may take")
     ap.add_argument("--temperature", type=float, default=0.8, help="sampling temperature of every request (0 = greedy)")
+    ap.add_argument("--int8-head", action="store_true", help="serve --int8-head (and the engine-alone ceiling with it)")
     args = ap.parse_args()
     global TEMPERATURE
     TEMPERATURE = args.temperature
 
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or build_small_model(Path(tmp), args.config)
-        ceiling = engine_ceiling(model, args.parallel, args.temperature, args.threads)
+        ceiling = engine_ceiling(model, args.parallel, args.temperature, args.threads, int8_head=args.int8_head)
         print(f"engine alone: {ceiling}", file=sys.stderr)
-        proc, url = start_server(model, args.parallel, 512, args.threads)
+        proc, url = start_server(model, args.parallel, 512, args.threads, args.int8_head)
         try:
             print(f"server {url}, model {model.name}, {args.parallel} slots, {os.cpu_count()} CPUs, load average "
                   f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
