@@ -1,9 +1,9 @@
 /* The engine's output heads (the largest matrix a decode step reads is the tied embedding / vocabulary head):
  *  - int8 rows x int8 per-token activations: y[n][m] = x_scale[n] * (w_scale[m] * dot(q[n], w[m])), exact int32
  *    dot products. As int8 rows with one scale per row a 32k x 1536 float32 head (197 MB) is a quarter of that.
- *    AVX-512 VNNI (vpdpbusd) multiplies unsigned by signed bytes, so the weights are offset by 128 (in a layout of
- *    their own, below) and 128 * sum(q[n]) is subtracted again; AVX2 uses |q| x sign(w, q) with vpmaddubsw (no int16 saturation:
- *    2 * 127 * 127 < 32767). A scalar loop is the reference and handles K tails.
+ *    AVX-512 VNNI (vpdpbusd) multiplies unsigned by signed bytes, so the weights are offset by 128 (in a layout
+ *    of their own, below) and 128 * sum(q[n]) is subtracted again; AVX2 uses |q| x sign(w, q) with vpmaddubsw (no
+ *    int16 saturation: 2 * 127 * 127 < 32767). A scalar loop is the reference and handles K tails.
  *  - Q6_K: the file's own 6-bit blocks times int8 per-token activations (llama.cpp's usual tied embedding).
  *  - float32 rows for small batches (decode steps of the float twin or an untied float head).
  * Rows are split over the kernels' persistent thread pool (tq_pool_run, ternary.h). Declared in engine.h; the

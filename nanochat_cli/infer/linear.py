@@ -239,6 +239,8 @@ class Int8Linear:
                                       fb("float[]", s), q.shape[0], out, self.kind, get_threads())
         if rc == -2:
             raise MemoryError("int8 head: scratch allocation failed")
+        if rc:
+            raise NanochatError(f"int8 head: kind {self.kind} refused a {m} x {k} product (rc {rc})")
         return y
 
     @property
