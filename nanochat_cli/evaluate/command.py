@@ -83,6 +83,9 @@ def eval_command(opts: EvalOptions) -> dict:
     if len(chosen) != 1:
         raise NanochatError("give exactly one completion source: --model FILE.gguf, --checkpoint DIR, --server URL, "
                             "--completions FILE or --reference" + (f" (got {' and '.join(chosen)})" if chosen else ""))
+    if opts.int8_head and not (gguf or checkpoint):
+        raise NanochatError(f"--int8-head sets the native engine's output head; {chosen[0]} does not run it "
+                            "(use it with --model or --checkpoint)")
     if mode not in ("multipl-e", "2021"):
         raise NanochatError(f"--mode {mode!r} is not known; use multipl-e or 2021")
     if gguf is not None and not gguf.is_file():

@@ -63,3 +63,5 @@ def test_int8_head_option_reaches_generate_eval_and_serve(tokenizer, tmp_path):
         assert source.identity()["head"] == kind.__name__  # the results file says which head made the samples
         backend = load_engine_backend(ServeConfig(model=str(out), port=0, parallel=2, int8_head=int8))
         assert isinstance(backend.lm.model.head, kind)
+    res = runner.invoke(app, ["eval", "--server", "http://127.0.0.1:9", "--int8-head"])
+    assert res.exit_code != 0 and "--int8-head" in str(res.exception) and "--server" in str(res.exception)
