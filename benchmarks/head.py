@@ -8,6 +8,10 @@ it in each checkout (it uses only `Q6KLinear`'s constructor and call).
 `--float --rows 1,8,19,32,64,128` (defaults then: the shipped model's tied float32 head, 8192 x 384): the float
 head (`FloatLinear`) on that many rows, its C kernel against numpy's BLAS product on the same rows, alternated,
 timed on the process's CPU clock (other jobs on the machine do not count; run with OPENBLAS_NUM_THREADS=1).
+
+`--int8 --rows 1,8,16,32,64` (same default shape): the float head as the engine calls it (`FloatLinear`: C up to 32
+rows, BLAS above) against the same matrix as int8 rows (`Int8Linear`, what `--int8-head` runs), alternated, CPU
+clock. It uses only the two constructors and calls, so it runs unchanged in an older checkout for an A/B.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ def main() -> None:
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--float", action="store_true", help="the float32 head: C kernel against BLAS (see above)")
+    ap.add_argument("--int8", action="store_true", help="the float32 head against its int8 rows (see above)")
     ap.add_argument("--rows", default="1,8,19,32,64,128")
     args = ap.parse_args()
-    if args.float:
+    if args.float or args.int8:
         float_head(args)
         return
 
@@ -63,17 +68,25 @@ def float_head(args) -> None:
     rng = np.random.default_rng(0)
     w = rng.standard_normal((m, k)).astype(np.float32)
     head = FloatLinear(w)
+    if args.int8:
+        from nanochat_cli.infer.linear import Int8Linear
+
+        # the engine's float head (C or BLAS by row count) and the same matrix as int8 rows
+        contenders, names = (head, Int8Linear(w)), ("float32", "int8")
+    else:
+        contenders, names = (head._native, lambda v: v @ w.T), ("C", "BLAS")
     print(f"float32 head {m} x {k} ({w.nbytes / 1e6:.1f} MB); ms per call, process CPU time, medians of {args.repeats}")
-    print("| threads | rows | C | BLAS | BLAS / C | C per row |")
+    print(f"| threads | rows | {names[0]} | {names[1]} | {names[1]} / {names[0]} | {names[0]} per row |")
     print("|---:|---:|---:|---:|---:|---:|")
     for threads in [int(t) for t in args.threads.split(",")]:
         set_threads(threads)
         for n in [int(r) for r in args.rows.split(",")]:
             x = rng.standard_normal((n, k)).astype(np.float32)
-            np.testing.assert_allclose(head._native(x), x @ w.T, rtol=1e-4, atol=1e-3)
+            if not args.int8:
+                np.testing.assert_allclose(head._native(x), x @ w.T, rtol=1e-4, atol=1e-3)
             c, b = [], []
             for _ in range(args.repeats):
-                for fn, out in ((head._native, c), (lambda v: v @ w.T, b)):
+                for fn, out in zip(contenders, (c, b)):
                     t0 = time.process_time()
                     for _ in range(5):
                         fn(x)

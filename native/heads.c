@@ -118,6 +118,7 @@ int head_matmul(const int8_t *w, const float *w_scale, int32_t M, int32_t K, con
  * kernels for any number of token rows. */
 #define HV_RB 4 /* blocks (of 16 rows) per tile: HEAD_UNIT_ROWS / 16, one pool unit */
 #define HV_T 4  /* token rows per tile */
+_Static_assert(HEAD_UNIT_ROWS == 16 * HV_RB, "a pool unit of rows starts a block and holds whole tiles");
 
 size_t head_vnni_bytes(int32_t M, int32_t K) {
     return (size_t)((M + 15) / 16) * (size_t)((K + 3) / 4) * 64;
