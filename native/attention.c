@@ -81,9 +81,29 @@ ATTN_BODY(attn_run_generic)
  * row once per group instead of once per head), softmax uses vexp.h's exp 16 lanes at a time. From DRAM (a decode
  * step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software prefetch (K
  * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
- * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps; its exp sum and output accumulate in key
- * order: the same operations for the head whether it shares the pass with others or not. */
+ * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes i + i+8, then i + i+4,
+ * i + i+2, i + i+1): 16 keys at a time by attn_reduce16, one at a time for the last n % 16 keys. Its exp sum and
+ * output accumulate in key order: the same operations for the head whether it shares the pass with others or not. */
 #define ATTN_HB 4
+
+/* Which key of a 16-key block each of attn_reduce16's inputs holds, so that its output lanes come out in key
+ * order (the butterfly leaves input i's sum in lane ATTN_KEY_ORDER[i]; the table is its own inverse). */
+static const int8_t ATTN_KEY_ORDER[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+/* The horizontal sums of 16 vectors at once, each by the tree _mm512_reduce_add_ps uses (so the same bits): the
+ * halves of two vectors side by side, then quarters, pairs and neighbours; 15 additions and 30 shuffles in place of
+ * 16 separate reductions. Input i's sum lands in lane ATTN_KEY_ORDER[i]. */
+__attribute__((target("avx512f"), always_inline))
+static inline __m512 attn_reduce16(const __m512 a[16]) {
+    __m512 b[8], c[4], d[2];
+    for (int i = 0; i < 8; i++) /* lanes 0-7: a[i]'s i + i+8; lanes 8-15: a[i+8]'s */
+        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[i], a[i + 8], 0x44), _mm512_shuffle_f32x4(a[i], a[i + 8], 0xEE));
+    for (int i = 0; i < 4; i++) /* per 128-bit lane, one vector's i + i+4 */
+        c[i] = _mm512_add_ps(_mm512_shuffle_f32x4(b[i], b[i + 4], 0x88), _mm512_shuffle_f32x4(b[i], b[i + 4], 0xDD));
+    for (int i = 0; i < 2; i++) /* i + i+2 */
+        d[i] = _mm512_add_ps(_mm512_shuffle_ps(c[i], c[i + 2], 0x44), _mm512_shuffle_ps(c[i], c[i + 2], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88), _mm512_shuffle_ps(d[0], d[1], 0xDD)); /* i + i+1 */
+}
 
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, const int HB, float *p, int32_t S16) {
@@ -92,7 +112,23 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
     const float *kh = a->k + (size_t)(h / rep) * a->head_stride, *vh = a->v + (size_t)(h / rep) * a->head_stride;
     const float *qr = a->q + ((size_t)t * a->H + h) * D;
     const float scale = 1.0f / sqrtf((float)D);
-    for (int32_t j = 0; j < n; j++) {
+    const int32_t blocked = n / 16 * 16;
+    for (int32_t j = 0; j < blocked; j += 16) /* whole 16-key blocks, one head at a time (16 accumulators) */
+        for (int r = 0; r < HB; r++) {
+            __m512 acc[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
+            for (int32_t c = 0; c < nc; c++) {
+                const __mmask16 m = c == nc - 1 ? tail : (__mmask16)0xFFFF;
+                const __m512 qv = _mm512_maskz_loadu_ps(m, qr + (size_t)r * D + 16 * c);
+#pragma GCC unroll 16
+                for (int i = 0; i < 16; i++)
+                    acc[i] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kh + (size_t)(j + ATTN_KEY_ORDER[i]) * D + 16 * c),
+                                             acc[i]);
+            }
+            _mm512_storeu_ps(p + (size_t)r * S16 + j, _mm512_mul_ps(attn_reduce16(acc), _mm512_set1_ps(scale)));
+        }
+    for (int32_t j = blocked; j < n; j++) { /* the last n % 16 keys: every head of the group per key row */
         const float *kr = kh + (size_t)j * D;
         __m512 acc[ATTN_HB];
         for (int r = 0; r < HB; r++) acc[r] = _mm512_setzero_ps();
@@ -122,17 +158,30 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
         }
         inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
     }
-    for (int32_t c = 0; c < nc; c++) {
-        const __mmask16 m = c == nc - 1 ? tail : (__mmask16)0xFFFF;
-        __m512 o[ATTN_HB];
-        for (int r = 0; r < HB; r++) o[r] = _mm512_setzero_ps();
+    /* out = p V: CPC 16-lane chunks of every head at once, so that HB x CPC independent FMA chains hide the FMA
+     * latency (one chain per chunk and head would wait on it every key); each chain still adds in key order. */
+    const int CPC = HB <= 2 ? 8 : 4; /* a constant once HB is (attn_run_avx512's switch) */
+    for (int32_t c0 = 0; c0 < nc; c0 += CPC) {
+        __m512 o[ATTN_HB * 8];
+#pragma GCC unroll 32
+        for (int i = 0; i < HB * CPC; i++) o[i] = _mm512_setzero_ps();
         for (int32_t j = 0; j < n; j++) {
-            const __m512 vv = _mm512_maskz_loadu_ps(m, vh + (size_t)j * D + 16 * c);
-            for (int r = 0; r < HB; r++) o[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[(size_t)r * S16 + j]), vv, o[r]);
+            const float *vr = vh + (size_t)j * D + 16 * c0;
+#pragma GCC unroll 8
+            for (int cc = 0; cc < CPC; cc++) {
+                if (c0 + cc >= nc) break;
+                const __m512 vv = _mm512_maskz_loadu_ps(c0 + cc == nc - 1 ? tail : (__mmask16)0xFFFF, vr + 16 * cc);
+#pragma GCC unroll 4
+                for (int r = 0; r < HB; r++)
+                    o[r * CPC + cc] = _mm512_fmadd_ps(_mm512_set1_ps(p[(size_t)r * S16 + j]), vv, o[r * CPC + cc]);
+            }
         }
-        for (int r = 0; r < HB; r++)
-            _mm512_mask_storeu_ps(a->out + ((size_t)t * a->H + h + r) * D + 16 * c, m,
-                                  _mm512_mul_ps(o[r], _mm512_set1_ps(inv[r])));
+        for (int cc = 0; cc < CPC && c0 + cc < nc; cc++) {
+            const __mmask16 m = c0 + cc == nc - 1 ? tail : (__mmask16)0xFFFF;
+            for (int r = 0; r < HB; r++)
+                _mm512_mask_storeu_ps(a->out + ((size_t)t * a->H + h + r) * D + 16 * (c0 + cc), m,
+                                      _mm512_mul_ps(o[r * CPC + cc], _mm512_set1_ps(inv[r])));
+        }
     }
 }
 

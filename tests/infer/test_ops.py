@@ -235,6 +235,27 @@ def test_c_attention_heads_are_computed_alone(h, h_kv, d):
             np.testing.assert_array_equal(part, full[pos:pos + 1].reshape(h, d)[heads].reshape(1, -1))
 
 
+@pytest.mark.parametrize("rep, d", [(1, 64), (3, 17), (4, 128), (2, 40)])
+def test_c_attention_scores_key_blocks_and_tail_alike(rep, d):
+    """The AVX-512 kernel sums a block of 16 keys' scores with one butterfly and the last n % 16 keys one at a time:
+    both must be the same additions. A key copied to every place of a block and to the tail, with value rows that
+    pick out its weight (one-hot), must get bit-equal weights wherever it stands."""
+    from nanochat_cli.infer.layers import causal_attention_c
+
+    rng = np.random.default_rng(rep * d)
+    n = 35  # two blocks and a tail of three
+    for trial in range(4):
+        kc = rng.standard_normal((1, n, d)).astype(np.float32) * (1 + trial)
+        vc = np.zeros((1, n, d), np.float32)
+        q = rng.standard_normal((1, rep, d)).astype(np.float32)
+        for lane in range(32):
+            k, v = kc.copy(), vc.copy()
+            k[0, lane] = k[0, n - 1]  # the same key in a block and as the tail's last
+            v[0, lane, 0], v[0, n - 1, 1] = 1.0, 1.0
+            out = causal_attention_c(q, k, v, n - 1, 1).reshape(rep, d)
+            assert out[:, 0].tobytes() == out[:, 1].tobytes(), (lane, trial)
+
+
 def test_c_rope_cache_write_and_attention_match_numpy():
     from nanochat_cli.infer.layers import apply_rope, causal_attention, rope_attend_c, rope_tables
 
