@@ -82,7 +82,8 @@ ATTN_BODY(attn_run_generic)
  * step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software prefetch (K
  * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
  * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes i + i+8, then i + i+4,
- * i + i+2, i + i+1): 16 keys at a time by attn_reduce16, one at a time for the last n % 16 keys. Its exp sum and
+ * i + i+2, i + i+1): 16 keys at a time by attn_reduce16 where D <= 64, one at a time for the last n % 16 keys and
+ * for wider heads (whose 16-row blocks read from DRAM measured 0.91x the per-key walk; docs/BENCHMARKS.md). Its exp sum and
  * output accumulate in key order: the same operations for the head whether it shares the pass with others or not. */
 #define ATTN_HB 4
 
@@ -112,7 +113,7 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
     const float *kh = a->k + (size_t)(h / rep) * a->head_stride, *vh = a->v + (size_t)(h / rep) * a->head_stride;
     const float *qr = a->q + ((size_t)t * a->H + h) * D;
     const float scale = 1.0f / sqrtf((float)D);
-    const int32_t blocked = n / 16 * 16;
+    const int32_t blocked = nc <= 4 ? n / 16 * 16 : 0; /* D > 64: every key by the per-key path below */
     for (int32_t j = 0; j < blocked; j += 16) /* whole 16-key blocks, one head at a time (16 accumulators) */
         for (int r = 0; r < HB; r++) {
             __m512 acc[16];
