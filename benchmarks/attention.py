@@ -90,5 +90,6 @@ def load_build(checkout: Path):
     spec.loader.exec_module(module)
     return module.ffi, module.lib
 
+
 if __name__ == "__main__":
     main()

@@ -83,8 +83,9 @@ ATTN_BODY(attn_run_generic)
  * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
  * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes i + i+8, then i + i+4,
  * i + i+2, i + i+1): 16 keys at a time by attn_reduce16 where D <= 64, one at a time for the last n % 16 keys and
- * for wider heads (whose 16-row blocks read from DRAM measured 0.91x the per-key walk; docs/BENCHMARKS.md). Its exp sum and
- * output accumulate in key order: the same operations for the head whether it shares the pass with others or not. */
+ * for wider heads (whose 16-row blocks, read from DRAM, measured 0.91x the per-key walk; docs/BENCHMARKS.md). Its
+ * exp sum and output accumulate in key order: the same operations for the head whether it shares the pass with
+ * others or not. */
 #define ATTN_HB 4
 
 /* Which key of a 16-key block each of attn_reduce16's inputs holds, so that its output lanes come out in key
@@ -123,13 +124,14 @@ static inline void attn_group_avx512(const attn_job *a, int32_t t, int32_t h, co
                 const __mmask16 m = c == nc - 1 ? tail : (__mmask16)0xFFFF;
                 const __m512 qv = _mm512_maskz_loadu_ps(m, qr + (size_t)r * D + 16 * c);
 #pragma GCC unroll 16
-                for (int i = 0; i < 16; i++)
-                    acc[i] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kh + (size_t)(j + ATTN_KEY_ORDER[i]) * D + 16 * c),
-                                             acc[i]);
+                for (int i = 0; i < 16; i++) {
+                    const float *kr = kh + (size_t)(j + ATTN_KEY_ORDER[i]) * D + 16 * c;
+                    acc[i] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kr), acc[i]);
+                }
             }
             _mm512_storeu_ps(p + (size_t)r * S16 + j, _mm512_mul_ps(attn_reduce16(acc), _mm512_set1_ps(scale)));
         }
-    for (int32_t j = blocked; j < n; j++) { /* the last n % 16 keys: every head of the group per key row */
+    for (int32_t j = blocked; j < n; j++) { /* the keys after the blocks: every head of the group per key row */
         const float *kr = kh + (size_t)j * D;
         __m512 acc[ATTN_HB];
         for (int r = 0; r < HB; r++) acc[r] = _mm512_setzero_ps();
