@@ -77,8 +77,9 @@ ATTN_BODY(attn_run_avx2)
 
 ATTN_BODY(attn_run_generic)
 
-/* AVX-512: up to ATTN_HB query heads of one kv head share every load of a key and value row (GQA reads each K/V
- * row once per group instead of once per head), softmax uses vexp.h's exp 16 lanes at a time. From DRAM (a decode
+/* AVX-512: up to ATTN_HB query heads of one kv head share every load of a value row, and of a key row outside the
+ * 16-key blocks (a block's 16 key rows are read from DRAM once and then from L1 by each head): GQA reads each K/V
+ * row from memory once per group instead of once per head. Softmax uses vexp.h's exp 16 lanes at a time. From DRAM (a decode
  * step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software prefetch (K
  * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
  * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes i + i+8, then i + i+4,

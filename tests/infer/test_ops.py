@@ -235,10 +235,10 @@ def test_c_attention_heads_are_computed_alone(h, h_kv, d):
             np.testing.assert_array_equal(part, full[pos:pos + 1].reshape(h, d)[heads].reshape(1, -1))
 
 
-@pytest.mark.parametrize("rep, d", [(1, 64), (3, 17), (4, 128), (2, 40)])
+@pytest.mark.parametrize("rep, d", [(1, 64), (3, 17), (4, 64), (2, 40), (4, 128)])
 def test_c_attention_scores_key_blocks_and_tail_alike(rep, d):
-    """The AVX-512 kernel sums a block of 16 keys' scores with one butterfly and the last n % 16 keys one at a time:
-    both must be the same additions. A key copied to every place of a block and to the tail, with value rows that
+    """The AVX-512 kernel sums a block of 16 keys' scores with one butterfly and the last n % 16 keys one at a time
+    (heads up to 64 wide; wider ones, d = 128 here, score every key alone): both must be the same additions. A key copied to every place of a block and to the tail, with value rows that
     pick out its weight (one-hot), must get bit-equal weights wherever it stands."""
     from nanochat_cli.infer.layers import causal_attention_c
 
