@@ -79,11 +79,11 @@ ATTN_BODY(attn_run_generic)
 
 /* AVX-512: up to ATTN_HB query heads of one kv head share every load of a value row, and of a key row outside the
  * 16-key blocks (a block's 16 key rows are read from DRAM once and then from L1 by each head): GQA reads each K/V
- * row from memory once per group instead of once per head. Softmax uses vexp.h's exp 16 lanes at a time. From DRAM (a decode
- * step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software prefetch (K
- * rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A head's scores are
- * 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes i + i+8, then i + i+4,
- * i + i+2, i + i+1): 16 keys at a time by attn_reduce16 where D <= 64, one at a time for the last n % 16 keys and
+ * row from memory once per group instead of once per head. Softmax uses vexp.h's exp 16 lanes at a time. From
+ * DRAM (a decode step's weights evict the cache rows) it is bound by the latency of its short K/V streams; software
+ * prefetch (K rows 4-16 ahead, all of V up front) measured 0.91-1.04x and is left out (docs/BENCHMARKS.md). A
+ * head's scores are 16-lane FMA sums over D (masked tail) reduced by _mm512_reduce_add_ps's additions (lanes
+ * i + i+8, then i + i+4, i + i+2, i + i+1): 16 keys at a time by attn_reduce16 where D <= 64, one at a time for the last n % 16 keys and
  * for wider heads (whose 16-row blocks, read from DRAM, measured 0.91x the per-key walk; docs/BENCHMARKS.md). Its
  * exp sum and output accumulate in key order: the same operations for the head whether it shares the pass with
  * others or not. */

@@ -238,8 +238,9 @@ def test_c_attention_heads_are_computed_alone(h, h_kv, d):
 @pytest.mark.parametrize("rep, d", [(1, 64), (3, 17), (4, 64), (2, 40), (4, 128)])
 def test_c_attention_scores_key_blocks_and_tail_alike(rep, d):
     """The AVX-512 kernel sums a block of 16 keys' scores with one butterfly and the last n % 16 keys one at a time
-    (heads up to 64 wide; wider ones, d = 128 here, score every key alone): both must be the same additions. A key copied to every place of a block and to the tail, with value rows that
-    pick out its weight (one-hot), must get bit-equal weights wherever it stands."""
+    (heads up to 64 wide; wider ones, d = 128 here, score every key alone): both must be the same additions. A key
+    copied to every place of a block and to the tail, with value rows that pick out its weight (one-hot), must get
+    bit-equal weights wherever it stands."""
     from nanochat_cli.infer.layers import causal_attention_c
 
     rng = np.random.default_rng(rep * d)
